@@ -1,0 +1,75 @@
+# Vessel: one non-recursive Makefile. Every .c file under the source folders is part of
+# libvessel.a; hw/core/main.c adds main() for the emulator binary.
+
+-include config.mak
+
+SETUP_GOALS := run check distclean help
+ifeq ($(PKG_CFLAGS),)
+ifeq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+$(error run ./configure first (or use 'make run' / 'make check', which set everything up))
+endif
+endif
+
+BUILD := build
+VERSION := 0.1.0
+SRC_DIRS := util hw accel target block net ui monitor
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+        -Wshadow=local -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
+CFLAGS := -std=gnu11 $(OPT_CFLAGS) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
+          -DVESSEL_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) -fno-strict-aliasing -pthread
+LDLIBS := $(PKG_LIBS)
+
+MAIN_SRC := hw/core/main.c
+ALL_SRCS := $(sort $(shell find $(SRC_DIRS) -name '*.c'))
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(ALL_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+
+LINK_LIB := -Wl,--whole-archive $(BUILD)/libvessel.a -Wl,--no-whole-archive
+
+.PHONY: all clean distclean check run unit-tests assets install
+all: $(BUILD)/vessel $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvessel.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vessel: $(BUILD)/$(MAIN_SRC:.c=.o) $(BUILD)/libvessel.a
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LIB) $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libvessel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LINK_LIB) $(LDLIBS)
+
+unit-tests: $(UNIT_BINS)
+
+# The README's two commands: 'make run' boots the default guest, 'make check' runs every test.
+run:
+	./scripts/setup.sh
+	$(MAKE) $(BUILD)/vessel
+	./scripts/assets.sh
+	$(BUILD)/vessel -M virt -m 256 -nographic -kernel $(BUILD)/assets/riscv64/Image \
+	    -initrd $(BUILD)/assets/riscv64/initrd.gz -append "console=ttyS0"
+
+check:
+	./scripts/setup.sh
+	$(MAKE) all
+	./scripts/assets.sh
+	python3 tests/run.py
+
+install: $(BUILD)/vessel
+	install -D -m 755 $(BUILD)/vessel $(DESTDIR)$(PREFIX)/bin/vessel
+
+clean:
+	rm -rf $(BUILD)/util $(BUILD)/hw $(BUILD)/accel $(BUILD)/target $(BUILD)/block \
+	       $(BUILD)/net $(BUILD)/ui $(BUILD)/monitor $(BUILD)/tests $(BUILD)/vessel $(BUILD)/libvessel.a
+
+distclean:
+	rm -rf $(BUILD) config.mak config.h
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
