@@ -86,7 +86,7 @@ bool shutdown_cause_is_guest(ShutdownCause c);
 /* Requests processed on the main loop; safe from device code on vCPU threads.
  * Shutdown ends the process (or pauses with -no-shutdown); reset resets the machine
  * (or shuts down with -no-reboot). */
-void machine_request_shutdown(ShutdownCause cause);
+void machine_request_shutdown(ShutdownCause cause, int exit_status);
 void machine_request_reset(ShutdownCause cause);
 /* Guest-triggered power button (system_powerdown): the board signals its guest. */
 void machine_request_powerdown(void);
@@ -101,5 +101,10 @@ extern void (*machine_powerdown_hook)(Machine *m);
 
 /* Sets up the main loop hooks that act on the requests above. */
 void machine_requests_init(void);
+/* Starts the vCPU threads after the board is built; paused (-S) leaves them parked in
+ * RUN_STATE_PRELAUNCH until vm_start. */
+bool machine_start_cpus(Machine *m, bool paused, Error **errp);
+/* Resets devices, CPUs and the board as a guest or monitor reset does (vCPUs paused). */
+void machine_reset(Machine *m);
 
 #endif

@@ -26,8 +26,6 @@ void riscv_cpu_set_irq(CPUState *cpu, int irq, int level);
 /* The source of the time CSR (rdtime), in timebase ticks; set by the ACLINT. */
 void riscv_cpu_set_time_source(CPUState *cpu, uint64_t (*get_time)(void *opaque),
                                void *opaque);
-/* Registers a0/a1 at reset (hart id and device tree address, as firmware expects). */
-void riscv_cpu_set_boot_args(CPUState *cpu, uint64_t a0, uint64_t a1, uint64_t a2);
 /* The "riscv,isa" string for the device tree, e.g. "rv64imafdc_zicsr_zifencei". */
 const char *riscv_cpu_isa_string(CPUState *cpu);
 /* The "mmu-type" string for the device tree ("riscv,sv48"). */
