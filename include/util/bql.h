@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <pthread.h>
+#include <stdint.h>
 
 /* The big lock: held for all device emulation, released while a vCPU runs guest code. */
 void bql_lock(void);

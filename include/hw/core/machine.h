@@ -44,6 +44,9 @@ struct Machine {
 
 extern Machine *current_machine;
 
+/* Creates the machine object (/machine) with the class defaults; sets current_machine. */
+Machine *machine_new(const MachineClass *mc);
+
 void machine_class_register(const MachineClass *mc);
 #define MACHINE_REGISTER(mc_var) \
     static void __attribute__((constructor)) register_##mc_var(void) \
@@ -88,6 +91,8 @@ bool shutdown_cause_is_guest(ShutdownCause c);
  * (or shuts down with -no-reboot). */
 void machine_request_shutdown(ShutdownCause cause, int exit_status);
 void machine_request_reset(ShutdownCause cause);
+/* A vCPU hit an unrecoverable accelerator error: the VM stops in internal-error. */
+void machine_request_internal_error(void);
 /* Guest-triggered power button (system_powerdown): the board signals its guest. */
 void machine_request_powerdown(void);
 /* Pauses the VM (stop) or resumes it (cont); main thread with the big lock. */
