@@ -135,8 +135,9 @@ void object_unrealize(Object *obj);
 /* Resets obj and then its children, depth first. */
 void object_reset_tree(Object *obj);
 
-/* Downcast from Object to the instance type (Object must be the first member). */
-#define OBJECT(x) (&(x)->obj)
+/* Casts between an instance and its Object (Object must be the first member, nested for
+ * subclasses). */
+#define OBJECT(x) ((Object *)(x))
 #define OBJECT_CHECK(type, o) ((type *)(o))
 
 #endif
