@@ -72,4 +72,28 @@ clean:
 distclean:
 	rm -rf $(BUILD) config.mak config.h
 
+# --- riscv guest tests begin ---
+# Bare-metal RISC-V ISA payloads (tests/guest/riscv/): build/tests/guest/riscv/<name>.elf.
+RISCV_GUEST_CC ?= riscv64-linux-gnu-gcc
+RISCV_GUEST_DIR := tests/guest/riscv
+RISCV_GUEST_TESTS := rv64i
+RISCV_GUEST_ELFS := $(RISCV_GUEST_TESTS:%=$(BUILD)/$(RISCV_GUEST_DIR)/%.elf)
+RISCV_GUEST_FLAGS := -march=rv64gc -mabi=lp64d -nostdlib -nostartfiles -static -fno-pie -no-pie -mno-relax -Wl,--build-id=none \
+                     -mcmodel=medany -T $(RISCV_GUEST_DIR)/link.ld -I$(RISCV_GUEST_DIR)
+RISCV_GUEST_DEPS := $(RISCV_GUEST_DIR)/crt.S $(RISCV_GUEST_DIR)/common.h $(RISCV_GUEST_DIR)/link.ld
+
+.PHONY: riscv-guest-tests
+all: riscv-guest-tests
+ifneq ($(shell command -v $(RISCV_GUEST_CC) 2>/dev/null),)
+riscv-guest-tests: $(RISCV_GUEST_ELFS)
+else
+riscv-guest-tests:
+	@echo "notice: $(RISCV_GUEST_CC) not found, RISC-V guest tests not built (Debian: gcc-riscv64-linux-gnu)"
+endif
+
+$(RISCV_GUEST_ELFS): $(BUILD)/$(RISCV_GUEST_DIR)/%.elf: $(RISCV_GUEST_DIR)/%.S $(RISCV_GUEST_DEPS)
+	@mkdir -p $(dir $@)
+	$(RISCV_GUEST_CC) $(RISCV_GUEST_FLAGS) -o $@ $(RISCV_GUEST_DIR)/crt.S $<
+# --- riscv guest tests end ---
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
