@@ -133,44 +133,57 @@ def unit_binaries():
 def unit_job(binary, select):
     """A callable running one GTest binary (only the selected paths), or None when none is."""
     prefix = "unit/" + os.path.basename(binary)
+    _, out = run_bounded([binary, "-l"], UNIT_TIMEOUT)
+    paths = [p.strip() for p in out.splitlines() if p.strip().startswith("/")]
     argv = [binary, "--tap"]
     if not select(prefix):
-        status, out = run_bounded([binary, "-l"], UNIT_TIMEOUT)
-        paths = [p.strip() for p in out.splitlines() if p.strip().startswith("/")]
-        chosen = [p for p in paths if select(prefix + p)]
-        if status != 0 or not chosen:
+        paths = [p for p in paths if select(prefix + p)]
+        if not paths:
             return None
-        for p in chosen:
+        for p in paths:
             argv += ["-p", p]
 
     def run():
         status, out = run_bounded(argv, UNIT_TIMEOUT)
-        return parse_tap(prefix, status, out)
+        return parse_tap(prefix, paths, status, out)
     return run
 
 
-def parse_tap(prefix, status, out):
+def parse_tap(prefix, paths, status, out):
+    """Results of a --tap run; when the binary dies without a "not ok", the first listed path
+    without a result is the one that crashed."""
     results = []
+    reported = set()
     planned = None
     failed = False
+    bail = ""
     for line in out.splitlines():
-        m = TAP_LINE.match(line.strip())
+        line = line.strip()
+        m = TAP_LINE.match(line)
         if m:
             ok, desc, directive, why = m.groups()
-            name = prefix + (desc if desc.startswith("/") else "/" + desc)
+            path = desc if desc.startswith("/") else "/" + desc
+            reported.add(path)
             if directive:
-                results.append(Result(name, "SKIP", why or directive.lower()))
+                results.append(Result(prefix + path, "SKIP", why or directive.lower()))
             elif ok.lower() == "ok":
-                results.append(Result(name, "PASS"))
+                results.append(Result(prefix + path, "PASS"))
             else:
                 failed = True
-                results.append(Result(name, "FAIL", "not ok", out))
-            continue
-        m = TAP_PLAN.match(line.strip())
-        if m:
-            planned = int(m.group(1))
+                results.append(Result(prefix + path, "FAIL", "not ok", out))
+        elif TAP_PLAN.match(line):
+            planned = int(TAP_PLAN.match(line).group(1))
+        elif line.startswith("Bail out!"):
+            bail = line
+    missing = [p for p in paths if p not in reported]
     if status != 0 and not failed:
-        results.append(Result(prefix, "FAIL", describe_status(status, UNIT_TIMEOUT), out))
+        reason = describe_status(status, UNIT_TIMEOUT)
+        if bail:
+            reason += ": " + bail
+        if len(missing) > 1:
+            reason += " (%d later tests not run)" % (len(missing) - 1)
+        name = prefix + missing[0] if missing else prefix
+        results.append(Result(name, "FAIL", reason, out))
     elif status == 0 and planned is not None and planned > len(results):
         results.append(Result(prefix, "FAIL", "planned %d tests, %d reported"
                               % (planned, len(results)), out))
