@@ -102,6 +102,16 @@ test_main:
     j fail_check;                         \
 1001:
 
+/* Check n: the doubleword at symbol sym equals register reg. */
+#define CHECK_MEM_REG(n, sym, reg)        \
+    li gp, n;                             \
+    mv t6, reg;                           \
+    la t5, sym;                           \
+    ld t5, 0(t5);                         \
+    beq t5, t6, 1001f;                    \
+    j fail_check;                         \
+1001:
+
 /* Check n: CSR csr equals val. */
 #define CHECK_CSR(n, csr, val)            \
     li gp, n;                             \
