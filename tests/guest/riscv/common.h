@@ -203,6 +203,20 @@ test_main:
     CHECK_MEM(n, trap_tval, t)
 #define CHECK_S_TRAP(n, c)     CHECK_MEM(n, s_trap_cause, c)
 
+/* Check n: the instruction given (one 32-bit instruction) raises illegal instruction in
+ * the current mode, with mepc at it and mtval = its bits; execution continues after it
+ * in M mode. */
+#define CHECK_ILLEGAL(n, ...)             \
+    EXPECT_TRAP(1003f);                   \
+1004:                                     \
+    __VA_ARGS__;                          \
+1003:                                     \
+    CHECK_TRAP(n, CAUSE_ILLEGAL);         \
+    la t4, 1004b;                         \
+    CHECK_MEM_REG(n, trap_epc, t4);       \
+    lwu t4, 0(t4);                        \
+    CHECK_MEM_REG(n, trap_tval, t4)
+
 /* Drops from M to mode prv (PRV_U/PRV_S/PRV_M) at label. Clobbers t5, t6. */
 #define GOTO_MODE(prv, label)             \
     li t5, MSTATUS_MPP;                   \
