@@ -203,13 +203,16 @@ test_main:
     CHECK_MEM(n, trap_tval, t)
 #define CHECK_S_TRAP(n, c)     CHECK_MEM(n, s_trap_cause, c)
 
-/* Check n: the instruction given (one 32-bit instruction) raises illegal instruction in
+/* Check n: the instruction given (one instruction, assembled uncompressed) raises illegal instruction in
  * the current mode, with mepc at it and mtval = its bits; execution continues after it
  * in M mode. */
 #define CHECK_ILLEGAL(n, ...)             \
     EXPECT_TRAP(1003f);                   \
+    .option push;                         \
+    .option norvc;                        \
 1004:                                     \
     __VA_ARGS__;                          \
+    .option pop;                          \
 1003:                                     \
     CHECK_TRAP(n, CAUSE_ILLEGAL);         \
     la t4, 1004b;                         \
