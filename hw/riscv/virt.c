@@ -417,8 +417,7 @@ static bool virt_load_firmware(Machine *m, RomSet *roms, uint64_t *entry, uint64
 {
     const char *path = m->bios ? m->bios : VIRT_DEFAULT_BIOS;
     if (loader_is_elf(path)) {
-        uint64_t low;
-        if (!rom_set_add_elf64(roms, path, EM_RISCV, entry, &low, end, errp)) {
+        if (!rom_set_add_elf64(roms, path, EM_RISCV, entry, NULL, end, errp)) {
             error_prepend(errp, "could not load firmware: ");
             return false;
         }
@@ -440,8 +439,7 @@ static bool virt_load_kernel(Machine *m, RomSet *roms, uint64_t start, uint64_t 
 {
     uint64_t dram_end = VIRT_DRAM_BASE + m->ram_size;
     if (loader_is_elf(m->kernel)) {
-        uint64_t low, high;
-        if (!rom_set_add_elf64(roms, m->kernel, EM_RISCV, entry, &low, &high, errp)) {
+        if (!rom_set_add_elf64(roms, m->kernel, EM_RISCV, entry, NULL, NULL, errp)) {
             error_prepend(errp, "could not load kernel: ");
             return false;
         }
