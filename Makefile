@@ -76,7 +76,7 @@ distclean:
 # Bare-metal RISC-V ISA payloads (tests/guest/riscv/): build/tests/guest/riscv/<name>.elf.
 RISCV_GUEST_CC ?= riscv64-linux-gnu-gcc
 RISCV_GUEST_DIR := tests/guest/riscv
-RISCV_GUEST_TESTS := rv64i m a c zicsr f d priv mmu
+RISCV_GUEST_TESTS := rv64i m a c zicsr f d priv mmu pmp
 RISCV_GUEST_ELFS := $(RISCV_GUEST_TESTS:%=$(BUILD)/$(RISCV_GUEST_DIR)/%.elf)
 RISCV_GUEST_FLAGS := -march=rv64gc -mabi=lp64d -nostdlib -nostartfiles -static -fno-pie -no-pie -mno-relax -Wl,--build-id=none \
                      -mcmodel=medany -T $(RISCV_GUEST_DIR)/link.ld -I$(RISCV_GUEST_DIR)
