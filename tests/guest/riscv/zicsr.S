@@ -3,53 +3,67 @@
 
 TEST_BEGIN("zicsr")
     PRINT("csrrw/s/c")
-    csrr s11, mscratch                  /* the trap frame pointer: restored below */
+    /* mscratch holds the trap frame pointer: the results are collected in registers and
+     * checked once it is restored, so a failing check can still be reported. */
+    csrr s11, mscratch
     li a0, 0x1234
-    csrrw a1, mscratch, a0
-    CHECK_REG(1, a1, s11)
-    csrr a2, mscratch
-    CHECK(2, a2, 0x1234)
+    csrrw s1, mscratch, a0
+    csrr s2, mscratch
     li a0, 0xf0f0
-    csrrs a1, mscratch, a0
-    CHECK(3, a1, 0x1234)
-    csrr a2, mscratch
-    CHECK(4, a2, 0xf2f4)
+    csrrs s3, mscratch, a0
+    csrr s4, mscratch
     li a0, 0x00ff
-    csrrc a1, mscratch, a0
-    CHECK(5, a1, 0xf2f4)
-    csrr a2, mscratch
-    CHECK(6, a2, 0xf200)
-    csrrs a1, mscratch, x0              /* read only */
-    CHECK(7, a1, 0xf200)
-    csrrc a1, mscratch, x0
-    CHECK(8, a1, 0xf200)
+    csrrc s5, mscratch, a0
+    csrr s6, mscratch
+    csrrs s7, mscratch, x0              /* read only */
+    csrrc s8, mscratch, x0
     li a0, -1
     csrrw x0, mscratch, a0              /* write only */
-    csrr a2, mscratch
-    CHECK(9, a2, -1)
-    li a0, 5
-    csrrw a0, mscratch, a0              /* rd == rs1: swap */
-    CHECK(10, a0, -1)
-    csrr a2, mscratch
-    CHECK(11, a2, 5)
-    csrrwi a1, mscratch, 31
-    CHECK(12, a1, 5)
-    csrrsi a1, mscratch, 0x40 >> 2      /* uimm 16 */
-    CHECK(13, a1, 31)
-    csrr a2, mscratch
-    CHECK(14, a2, 31)
-    csrrci a1, mscratch, 3
-    CHECK(15, a1, 31)
-    csrr a2, mscratch
-    CHECK(16, a2, 28)
-    csrrsi a1, mscratch, 0              /* uimm 0: read only */
-    CHECK(17, a1, 28)
-    csrrwi a1, mscratch, 0
-    csrr a2, mscratch
-    CHECK(18, a2, 0)
+    csrr s9, mscratch
+    li s10, 5
+    csrrw s10, mscratch, s10            /* rd == rs1: swap */
+    csrr a3, mscratch
+    csrrwi a4, mscratch, 31
+    csrrsi a5, mscratch, 0x40 >> 2      /* uimm 16 */
+    csrr a6, mscratch
+    csrrci a7, mscratch, 3
+    csrr t0, mscratch
+    csrrsi t1, mscratch, 0              /* uimm 0: read only */
+    csrrwi t2, mscratch, 0
+    csrr t3, mscratch
     csrw mscratch, s11
+    CHECK_REG(1, s1, s11)
+    CHECK(2, s2, 0x1234)
+    CHECK(3, s3, 0x1234)
+    CHECK(4, s4, 0xf2f4)
+    CHECK(5, s5, 0xf2f4)
+    CHECK(6, s6, 0xf200)
+    CHECK(7, s7, 0xf200)
+    CHECK(8, s8, 0xf200)
+    CHECK(9, s9, -1)
+    CHECK(10, s10, -1)
+    CHECK(11, a3, 5)
+    CHECK(12, a4, 5)
+    CHECK(13, a5, 31)
+    CHECK(14, a6, 31)
+    CHECK(15, a7, 31)
+    CHECK(16, t0, 28)
+    CHECK(17, t1, 28)
+    CHECK(18, t3, 0)
     csrr a2, mscratch
     CHECK_REG(19, a2, s11)
+    /* the same forms on sscratch, checked directly */
+    csrr s11, sscratch
+    li a0, 0x5a5a
+    csrrw a1, sscratch, a0
+    CHECK_REG(90, a1, s11)
+    csrrsi a1, sscratch, 5
+    CHECK(91, a1, 0x5a5a)
+    csrrc a1, sscratch, a0
+    CHECK(92, a1, 0x5a5f)
+    csrr a1, sscratch
+    CHECK(93, a1, 0x5)
+    csrw sscratch, s11
 
     PRINT("machine info")
     csrr a0, misa
