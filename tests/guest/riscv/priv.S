@@ -33,15 +33,20 @@
     li t1, -1;                            \
     sd t1, 0(t0)
 
-/* Spins for up to about 50 ms of mtime waiting for an interrupt, else fails check n. */
+/* Spins for up to about 50 ms of mtime (and at most 10M polls, should mtime stand still)
+ * waiting for an interrupt, else fails check n. Clobbers t0-t3. */
 #define WAIT_FOR_IRQ(n)                   \
     li t0, CLINT_MTIME;                   \
     ld t1, 0(t0);                         \
     li t2, 500000;                        \
     add t1, t1, t2;                       \
+    li t3, 10000000;                      \
 1007:                                     \
+    addi t3, t3, -1;                      \
+    beqz t3, 1008f;                       \
     ld t2, 0(t0);                         \
     bltu t2, t1, 1007b;                   \
+1008:                                     \
     FAIL_NOW(n)
 
 TEST_BEGIN("priv")
