@@ -52,6 +52,9 @@ TEST_BEGIN("pmp")
     csrr a0, pmpaddr1
     srli t0, s1, 2
     CHECK_REG(2, a0, t0)
+    /* RV64 has only the even pmpcfg registers */
+    CHECK_ILLEGAL(3, csrr a0, pmpcfg1)
+    CHECK_ILLEGAL(4, csrw pmpcfg3, zero)
 
     PRINT("tor")
     CHECK_OK_IN(10, PRV_U, ld a0, 0(s0))
