@@ -199,6 +199,8 @@ void riscv_pmp_write_cfg(CPURISCVState *env, unsigned reg, uint64_t val);
 void riscv_pmp_write_addr(CPURISCVState *env, unsigned i, uint64_t val);
 
 /* translate.c */
+/* The 32-bit equivalent of compressed instruction c, or 0 when c is reserved. */
+uint32_t riscv_rvc_expand(uint32_t c);
 TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint64_t pc,
                                         const void *const *labels);
 

@@ -62,8 +62,7 @@ static int32_t sext(uint32_t x, unsigned width)
     return (int32_t)(x << (32 - width)) >> (32 - width);
 }
 
-/* The 32-bit equivalent of compressed instruction c, or 0 when c is reserved/illegal. */
-static uint32_t rvc_expand(uint32_t c)
+uint32_t riscv_rvc_expand(uint32_t c)
 {
     unsigned f3 = bits(c, 15, 13);
     unsigned rd = bits(c, 11, 7), rs2 = bits(c, 6, 2);
@@ -683,7 +682,7 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
         if ((lo & 3) != 3) {
             s.ilen = 2;
             s.raw = lo;
-            insn = rvc_expand(lo);
+            insn = riscv_rvc_expand(lo);
         } else {
             s.ilen = 4;
             if (s.pc + 2 >= page_end) {
