@@ -165,9 +165,9 @@ def parse_tap(prefix, paths, status, out):
             path = desc if desc.startswith("/") else "/" + desc
             reported.add(path)
             if directive:
-                results.append(Result(prefix + path, "SKIP", why or directive.lower()))
+                results.append(Result(prefix + path, "SKIP", why or directive.lower(), out))
             elif ok.lower() == "ok":
-                results.append(Result(prefix + path, "PASS"))
+                results.append(Result(prefix + path, "PASS", output=out))
             else:
                 failed = True
                 results.append(Result(prefix + path, "FAIL", "not ok", out))
@@ -201,7 +201,7 @@ def payload_job(elf):
         argv = [VESSEL, "-M", "virt", "-bios", "none", "-nographic", "-kernel", elf]
         status, out = run_bounded(argv, PAYLOAD_TIMEOUT)
         if status == 0 and re.search(r"(?m)^PASS\b", out):
-            return [Result(name, "PASS")]
+            return [Result(name, "PASS", output=out)]
         if status == 0:
             return [Result(name, "FAIL", "no PASS line in the output", out)]
         return [Result(name, "FAIL", describe_status(status, PAYLOAD_TIMEOUT), out)]
@@ -274,9 +274,9 @@ def python_job(name, path, func, timeout):
         marks = [ln for ln in lines if ln.startswith((FAIL_MARK, SKIP_MARK))]
         body = "\n".join(ln for ln in lines if not ln.startswith((FAIL_MARK, SKIP_MARK)))
         if status == 0:
-            return [Result(name, "PASS")]
+            return [Result(name, "PASS", output=body)]
         if status == SKIP_EXIT and marks and marks[-1].startswith(SKIP_MARK):
-            return [Result(name, "SKIP", marks[-1][len(SKIP_MARK):])]
+            return [Result(name, "SKIP", marks[-1][len(SKIP_MARK):], body)]
         if marks and marks[-1].startswith(FAIL_MARK):
             return [Result(name, "FAIL", marks[-1][len(FAIL_MARK):], body)]
         return [Result(name, "FAIL", describe_status(status, timeout), body)]
@@ -309,6 +309,7 @@ class Reporter:
         self.verbose = verbose
         self.lock = threading.Lock()
         self.results = []
+        self.shown = set()   # ids of outputs already printed (a GTest binary's is shared)
 
     def add(self, results):
         with self.lock:
@@ -318,15 +319,15 @@ class Reporter:
                 if r.status != "PASS" and r.reason:
                     line += ": " + r.reason
                 print(line, flush=True)
-                if self.verbose and r.output:
+                if self.verbose and r.output and id(r.output) not in self.shown:
+                    self.shown.add(id(r.output))
                     print(indent(r.output), flush=True)
 
     def finish(self):
         failed = [r for r in self.results if r.status == "FAIL"]
-        shown = set()
         for r in failed:
-            if r.output and not self.verbose and id(r.output) not in shown:
-                shown.add(id(r.output))
+            if r.output and not self.verbose and id(r.output) not in self.shown:
+                self.shown.add(id(r.output))
                 print("\n---- output of %s ----" % r.name)
                 print(indent(tail(r.output)))
         npass = sum(r.status == "PASS" for r in self.results)

@@ -38,7 +38,7 @@ def test_boot_poweroff_smp4():
 def test_boot_interactive_shell():
     with boot("") as vm:
         vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
-        # The shell is up once it answers; the prompt may be printed before the console settles.
+        vm.expect(r"# ", 60)  # busybox sh's root prompt: the shell reads the console now
         vm.send("echo $((6*7))\r")
         vm.expect(r"(?m)^42\r?$", 60)
         vm.send("poweroff -f\r")
