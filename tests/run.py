@@ -325,14 +325,16 @@ class Reporter:
 
     def finish(self):
         failed = [r for r in self.results if r.status == "FAIL"]
+        printed = False
         for r in failed:
             if r.output and not self.verbose and id(r.output) not in self.shown:
                 self.shown.add(id(r.output))
                 print("\n---- output of %s ----" % r.name)
                 print(indent(tail(r.output)))
+                printed = True
         npass = sum(r.status == "PASS" for r in self.results)
         nskip = sum(r.status == "SKIP" for r in self.results)
-        if failed and not self.verbose:
+        if printed:
             print()
         summary = "%d passed, %d failed" % (npass, len(failed))
         if nskip:
