@@ -55,7 +55,8 @@ class Result:
 
 def run_bounded(argv, timeout, cwd=ROOT):
     """Runs argv in its own process group with stdout and stderr merged and stdin closed.
-    Returns (exit status or None on timeout, output). The whole group is killed at the end."""
+    Returns (exit status or None on timeout, output). When the process ends (or times out)
+    its whole group is killed, so leftovers cannot hold the output open."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -63,15 +64,18 @@ def run_bounded(argv, timeout, cwd=ROOT):
                                 start_new_session=True)
     except OSError as e:
         return -1000, "cannot run %s: %s\n" % (argv[0], e.strerror)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        status = proc.returncode
+        status = proc.wait(timeout)
     except subprocess.TimeoutExpired:
         status = None
-        kill_group(proc.pid)
-        out, _ = proc.communicate()
     kill_group(proc.pid)
-    return status, out.decode("utf-8", "replace")
+    proc.wait()
+    reader.join(10)
+    proc.stdout.close()
+    return status, b"".join(chunks).decode("utf-8", "replace")
 
 
 def kill_group(pgid):
