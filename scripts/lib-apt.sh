@@ -2,10 +2,10 @@
 
 # Prints the packages of the argument list that are not installed.
 apt_missing() {
-    installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null \
-                | awk '$2 == "ii" { print $1 }')
+    installed=" $(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null \
+                  | awk '$2 == "ii" { printf "%s ", $1 }')"
     for p in "$@"; do
-        case " $(echo $installed) " in
+        case "$installed" in
         *" $p "*) ;;
         *) printf '%s ' "$p" ;;
         esac

@@ -16,6 +16,6 @@ device-tree-compiler cpio socat"
 apt_require $BUILD_DEPS $TEST_DEPS
 
 cd "$ROOT"
-if [ ! -f config.mak ] || [ configure -nt config.mak ]; then
+if [ ! -f config.mak ] || [ -n "$(find configure -newer config.mak)" ]; then
     ./configure
 fi
