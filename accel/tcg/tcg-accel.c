@@ -57,11 +57,6 @@ static int tcg_vcpu_exec(CPUState *cpu)
     return cpu->ops->tcg_exec(cpu);
 }
 
-static void tcg_vcpu_kick(CPUState *cpu)
-{
-    cpu_exit(cpu);
-}
-
 /* The interpreter keeps guest registers in the CPU state itself: nothing to copy. */
 static void tcg_sync_regs(CPUState *cpu)
 {
@@ -72,7 +67,7 @@ static const AccelOps tcg_accel_ops = {
     .init = tcg_init,
     .vcpu_init = tcg_vcpu_init,
     .vcpu_exec = tcg_vcpu_exec,
-    .vcpu_kick = tcg_vcpu_kick,
+    /* no vcpu_kick: the interpreter polls the exit_request that cpu_exit sets */
     .sync_regs = tcg_sync_regs,
 };
 
