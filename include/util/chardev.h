@@ -20,6 +20,7 @@ typedef enum ChrEvent {
     CHR_EVENT_CLOSED,     /* the client went away */
     CHR_EVENT_MUX_IN,     /* mux: this front end now receives input */
     CHR_EVENT_MUX_OUT,    /* mux: this front end lost the input focus */
+    CHR_EVENT_BREAK,      /* a serial break (mux: Ctrl-a b) */
 } ChrEvent;
 
 /* How many bytes the front end can take now (0 stops input until it can take more). */
