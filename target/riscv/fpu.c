@@ -15,6 +15,9 @@
 
 typedef unsigned __int128 U128;
 
+/* Hot helpers are inlined per format so the format constants fold away. */
+#define FPU_INLINE static inline __attribute__((always_inline))
+
 /* Layout of one binary interchange format. */
 typedef struct FpuFormat {
     int mbits;      /* explicit fraction bits */
@@ -102,7 +105,7 @@ static inline int fpu_clz128(U128 x)
     return hi ? __builtin_clzll(hi) : 64 + __builtin_clzll((uint64_t)x);
 }
 
-static FpuValue fpu_unpack(const FpuFormat *f, uint64_t bits)
+FPU_INLINE FpuValue fpu_unpack(const FpuFormat *f, uint64_t bits)
 {
     FpuValue v = { FPU_FINITE, (bits >> (f->width - 1)) & 1, 0, 0 };
     uint64_t frac = bits & ((1ull << f->mbits) - 1);
@@ -158,7 +161,7 @@ static inline bool fpu_round_up(uint64_t sig, int drop, bool sign, int rm)
  * Rounds (-1)^sign * sig * 2^(exp - 62), sig in [2^62, 2^63) with sticky low bits, to format
  * f and packs it; raises NX/UF/OF (tininess detected after rounding).
  */
-static uint64_t fpu_round_pack(const FpuFormat *f, bool sign, int exp, uint64_t sig, int rm,
+FPU_INLINE uint64_t fpu_round_pack(const FpuFormat *f, bool sign, int exp, uint64_t sig, int rm,
                                uint32_t *fflags)
 {
     int drop = 62 - f->mbits;
@@ -169,7 +172,8 @@ static uint64_t fpu_round_pack(const FpuFormat *f, bool sign, int exp, uint64_t 
 
     if (be <= 0) {
         /* Tiny unless the value rounded with an unbounded exponent reaches 2^emin. */
-        bool tiny = be < 0 || !(((sig >> drop) + fpu_round_up(sig, drop, sign, rm)) >> (f->mbits + 1));
+        bool tiny = be < 0 ||
+                    !(((sig >> drop) + fpu_round_up(sig, drop, sign, rm)) >> (f->mbits + 1));
         sig = fpu_shr_jam64(sig, 1 - be);
         lost = sig & ((1ull << drop) - 1);
         if (lost) {
@@ -206,7 +210,7 @@ static uint64_t fpu_nan2(const FpuFormat *f, const FpuValue *x, const FpuValue *
     return fpu_default_nan(f);
 }
 
-static uint64_t fpu_add_finite(const FpuFormat *f, FpuValue x, FpuValue y, int rm,
+FPU_INLINE uint64_t fpu_add_finite(const FpuFormat *f, FpuValue x, FpuValue y, int rm,
                                uint32_t *fflags)
 {
     uint64_t sig, ys;
@@ -238,7 +242,7 @@ static uint64_t fpu_add_finite(const FpuFormat *f, FpuValue x, FpuValue y, int r
     return fpu_round_pack(f, x.sign, exp, sig, rm, fflags);
 }
 
-static uint64_t fpu_add(const FpuFormat *f, uint64_t a, uint64_t b, int rm, uint32_t *fflags)
+FPU_INLINE uint64_t fpu_add(const FpuFormat *f, uint64_t a, uint64_t b, int rm, uint32_t *fflags)
 {
     FpuValue x = fpu_unpack(f, a), y = fpu_unpack(f, b);
 
@@ -268,7 +272,7 @@ static uint64_t fpu_add(const FpuFormat *f, uint64_t a, uint64_t b, int rm, uint
 }
 
 /* Rounds the product of two finite nonzero values. */
-static uint64_t fpu_mul_finite(const FpuFormat *f, const FpuValue *x, const FpuValue *y,
+FPU_INLINE uint64_t fpu_mul_finite(const FpuFormat *f, const FpuValue *x, const FpuValue *y,
                                bool sign, int rm, uint32_t *fflags)
 {
     U128 p = (U128)x->sig * y->sig;     /* in [2^124, 2^126) */
@@ -284,7 +288,7 @@ static uint64_t fpu_mul_finite(const FpuFormat *f, const FpuValue *x, const FpuV
     return fpu_round_pack(f, sign, exp, sig, rm, fflags);
 }
 
-static uint64_t fpu_mul(const FpuFormat *f, uint64_t a, uint64_t b, int rm, uint32_t *fflags)
+FPU_INLINE uint64_t fpu_mul(const FpuFormat *f, uint64_t a, uint64_t b, int rm, uint32_t *fflags)
 {
     FpuValue x = fpu_unpack(f, a), y = fpu_unpack(f, b);
     bool sign = x.sign ^ y.sign;

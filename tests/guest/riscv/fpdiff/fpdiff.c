@@ -7,7 +7,7 @@
  *     the ns16550a UART, exit through sifive_test;
  *   - host (-DFPDIFF_HOST): calls target/riscv/fpu.c, output on stdout.
  * -DFPDIFF_VERBOSE prints every operation instead; -DFPDIFF_ONLY='"fadd.s"' limits the run to
- * one mnemonic.
+ * one mnemonic; -DFPDIFF_RANDOM=n sets how many random operands join each table.
  */
 #include <stdint.h>
 
@@ -395,7 +395,10 @@ static const uint64_t fixed_x[] = {
     0xfffffc0000000001ull, 0x8000008000000000ull, 0xffffffffffffff80ull,
 };
 
-#define N_RANDOM 24
+#ifndef FPDIFF_RANDOM
+#define FPDIFF_RANDOM 24        /* random operands added to each table */
+#endif
+#define N_RANDOM FPDIFF_RANDOM
 #define N_FIXED_S (sizeof(fixed_s) / sizeof(fixed_s[0]))
 #define N_FIXED_D (sizeof(fixed_d) / sizeof(fixed_d[0]))
 #define N_FIXED_X (sizeof(fixed_x) / sizeof(fixed_x[0]))

@@ -13,7 +13,7 @@ timeout_s=${TIMEOUT:-300}
 mkdir -p "$out"
 
 riscv64-linux-gnu-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -O2 -nostdlib -ffreestanding \
-    -fno-stack-protector -fno-pic -static -Wl,--build-id=none -Wall -Wextra \
+    -fno-stack-protector -fno-pic -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wall -Wextra \
     -Wno-unused-parameter -T "$here/link.ld" \
     -o "$out/fpdiff.elf" "$here/fpdiff.c"
 cc -O2 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -DFPDIFF_HOST -I"$root" -o "$out/fpdiff-host" \
