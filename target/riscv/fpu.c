@@ -79,6 +79,7 @@ static inline uint64_t fpu_box_s(uint64_t x)
     return x | FPU_BOX_S;
 }
 
+/* Shifts right by n (any n) and folds the dropped bits into bit 0. */
 static inline uint64_t fpu_shr_jam64(uint64_t x, int n)
 {
     if (n <= 0) {
