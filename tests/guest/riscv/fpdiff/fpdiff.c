@@ -529,6 +529,12 @@ static void run_op(Run *run)
                 }
             }
         }
+        /* Triples drawn from the whole table. */
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < n; j += 5) {
+                run_one(run, v[i], v[j], v[(i * 7 + j * 13 + 3) % n]);
+            }
+        }
         /* Near-cancellations: a * b - round(a * b) for random a, b. */
         for (i = 0; i < n; i++) {
             for (j = 0; j < n; j += 7) {
