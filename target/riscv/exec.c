@@ -105,6 +105,8 @@ static void log_exec(CPUState *cs, TranslationBlock *tb)
 #define LABEL_ADDR(name) [OP_##name] = &&L_##name,
 
 /* With labels_out set, only reports the op label table; otherwise runs guest code. */
+/* Tail merging and GCSE would funnel every op through shared code: keep them separate. */
+__attribute__((optimize("no-crossjumping", "no-gcse")))
 static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
 {
     static const void *const labels[OP_COUNT] = { RISCV_OPS(LABEL_ADDR) };
