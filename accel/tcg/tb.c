@@ -4,6 +4,8 @@
 #include "accel/tcg/tcg.h"
 
 #define TB_ALIGN 16
+#define EXIT_MASK ((uintptr_t)TB_MAX_EXITS - 1)
+_Static_assert(TB_MAX_EXITS <= TB_ALIGN, "exit numbers must fit in block pointer bits");
 
 static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint32_t flags)
 {
@@ -59,7 +61,9 @@ TranslationBlock *tb_alloc(TBCache *c, unsigned max_ops)
     TranslationBlock *tb = (TranslationBlock *)(c->arena + c->arena_used);
     memset(tb, 0, sizeof(*tb));
     tb->phys_page2 = UINT64_MAX;
-    tb->jmp_pc[0] = tb->jmp_pc[1] = UINT64_MAX;
+    for (int n = 0; n < TB_MAX_EXITS; n++) {
+        tb->jmp_pc[n] = UINT64_MAX;
+    }
     return tb;
 }
 
@@ -120,8 +124,8 @@ static void tb_unlink_out(TranslationBlock *from, int n)
             *pp = from->jmp_in_next[n];
             break;
         }
-        TranslationBlock *t = (TranslationBlock *)(*pp & ~(uintptr_t)1);
-        pp = &t->jmp_in_next[*pp & 1];
+        TranslationBlock *t = (TranslationBlock *)(*pp & ~(uintptr_t)EXIT_MASK);
+        pp = &t->jmp_in_next[*pp & EXIT_MASK];
     }
     from->jmp_dest[n] = NULL;
 }
@@ -167,11 +171,12 @@ static void tb_invalidate(TBCache *c, TranslationBlock *tb, int skip_slot)
     if (c->jc[j] == tb) {
         c->jc[j] = NULL;
     }
-    tb_unlink_out(tb, 0);
-    tb_unlink_out(tb, 1);
+    for (int n = 0; n < TB_MAX_EXITS; n++) {
+        tb_unlink_out(tb, n);
+    }
     while (tb->jmp_in) {
-        TranslationBlock *src = (TranslationBlock *)(tb->jmp_in & ~(uintptr_t)1);
-        int n = tb->jmp_in & 1;
+        TranslationBlock *src = (TranslationBlock *)(tb->jmp_in & ~(uintptr_t)EXIT_MASK);
+        int n = tb->jmp_in & EXIT_MASK;
         tb->jmp_in = src->jmp_in_next[n];
         src->jmp_dest[n] = NULL;
     }

@@ -135,12 +135,14 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
 #define RD x[op->rd]
 #define RS1 x[op->rs1]
 #define RS2 x[op->rs2]
+/* Leaves the block by direct exit n (chained when possible); instructions up to and
+ * including the current one retire. */
 #define EXIT_TB(n, target) do { \
         uint64_t t_ = (target); \
         TranslationBlock *d_ = tb->jmp_dest[n]; \
+        env->instret += op->insn_idx + 1u; \
         if (d_ && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) { \
             tb = d_; \
-            env->instret += tb->icount; \
             op = tb->ops; \
             DISPATCH(); \
         } \
@@ -151,6 +153,7 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
     } while (0)
 /* Leaves the block after the current instruction and re-checks interrupts. */
 #define END_BLOCK() do { \
+        env->instret += op->insn_idx + 1u; \
         env->pc = NEXT_PC(); \
         check_irq = true; \
         last_tb = NULL; \
@@ -240,13 +243,12 @@ next_tb:
     if (unlikely(nochain)) {
         log_exec(cs, tb);
     }
-    env->instret += tb->icount;
     dtlb = env->dtlb;
     op = tb->ops;
     DISPATCH();
 
 raise:
-    env->instret -= tb->icount - op->insn_idx;
+    env->instret += op->insn_idx;
     riscv_do_exception(env, PC());
     last_tb = NULL;
     goto next_tb;
@@ -255,7 +257,7 @@ store_invalidated:
     env->tb_invalidated = false;
     if (tb->invalid) {
         /* the running block was overwritten: continue from fresh code */
-        env->instret -= tb->icount - op->insn_idx - 1u;
+        env->instret += op->insn_idx + 1u;
         env->pc = NEXT_PC();
         last_tb = NULL;
         goto next_tb;
@@ -351,21 +353,21 @@ STORE_OP(SD, uint64_t, 8, RS2)
 STORE_OP(FSW, uint32_t, 4, f[op->rs2])
 STORE_OP(FSD, uint64_t, 8, f[op->rs2])
 
-L_BEQ: if (RS1 == RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_BNE: if (RS1 != RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_BLT: if ((int64_t)RS1 < (int64_t)RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_BGE: if ((int64_t)RS1 >= (int64_t)RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_BLTU: if (RS1 < RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_BGEU: if (RS1 >= RS2) EXIT_TB(0, (uint64_t)op->imm); EXIT_TB(1, NEXT_PC());
-L_JAL: RD = NEXT_PC(); EXIT_TB(0, (uint64_t)op->imm);
-L_GOTO: EXIT_TB(1, (uint64_t)op->imm);
+L_BEQ: if (RS1 == RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_BNE: if (RS1 != RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_BLT: if ((int64_t)RS1 < (int64_t)RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_BGE: if ((int64_t)RS1 >= (int64_t)RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_BLTU: if (RS1 < RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_BGEU: if (RS1 >= RS2) EXIT_TB(op->rd, (uint64_t)op->imm); NEXT();
+L_JAL: RD = NEXT_PC(); EXIT_TB(op->rs3, (uint64_t)op->imm);
+L_GOTO: EXIT_TB(op->rs3, (uint64_t)op->imm);
 L_JALR: {
         uint64_t t = (RS1 + (uint64_t)op->imm) & ~1ull;
         RD = NEXT_PC();
+        env->instret += op->insn_idx + 1u;
         TranslationBlock *d = tb_jc_lookup(cache, t, tb->flags);
         if (d && !nochain && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) {
             tb = d;
-            env->instret += tb->icount;
             op = tb->ops;
             DISPATCH();
         }
@@ -380,11 +382,11 @@ L_EXCP:
     goto raise;
 L_CSR: {
         uint64_t src = (op->rs3 & CSR_F_IMM) ? op->rs1 : RS1;
-        uint64_t old, adj = tb->icount - op->insn_idx;
-        env->instret -= adj;
+        uint64_t old;
+        env->instret += op->insn_idx;     /* what has retired before this instruction */
         bool ok = riscv_csr_rw(env, (unsigned)(op->imm & 0xfff), &old, src, op->rs2,
                                (op->rs3 & CSR_F_WRITE) != 0);
-        env->instret += adj;
+        env->instret -= op->insn_idx;
         if (!ok) {
             ILLEGAL((uint64_t)op->imm >> 16);
         }
@@ -398,6 +400,7 @@ L_MRET:
     if (!riscv_xret(env, true)) {
         ILLEGAL(0x30200073);
     }
+    env->instret += op->insn_idx + 1u;
     check_irq = true;
     last_tb = NULL;
     goto next_tb;
@@ -405,6 +408,7 @@ L_SRET:
     if (!riscv_xret(env, false)) {
         ILLEGAL(0x10200073);
     }
+    env->instret += op->insn_idx + 1u;
     check_irq = true;
     last_tb = NULL;
     goto next_tb;
@@ -413,6 +417,7 @@ L_WFI:
         ILLEGAL(0x10500073);
     }
     env->pc = NEXT_PC();
+    env->instret += op->insn_idx + 1u;
     if (riscv_mip(env) & env->mie) {
         check_irq = true;
         last_tb = NULL;

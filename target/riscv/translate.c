@@ -17,6 +17,7 @@ typedef struct DisasContext {
     unsigned insn_idx;
     bool fp;                /* mstatus.FS != Off */
     uint64_t priv;
+    bool branch_end;        /* the block ends at a conditional branch (out of exits) */
 } DisasContext;
 
 /* ---- RVC expansion into the equivalent 32-bit encoding ---- */
@@ -242,12 +243,15 @@ static bool same_page(uint64_t a, uint64_t b)
     return (a & TB_PAGE_MASK) == (b & TB_PAGE_MASK);
 }
 
-/* Records direct successor n of the block when chaining may reach it. */
-static void set_jmp(DisasContext *s, int n, uint64_t target)
+/* Allocates the block's next direct exit to target (chainable within the page). */
+static uint8_t new_exit(DisasContext *s, uint64_t target)
 {
-    if (same_page(target, s->tb->pc)) {
-        s->tb->jmp_pc[n] = target;
+    TranslationBlock *tb = s->tb;
+    unsigned n = tb->nexits++;
+    if (same_page(target, tb->pc)) {
+        tb->jmp_pc[n] = target;
     }
+    return (uint8_t)n;
 }
 
 /* Resolves a static rounding mode; false for the reserved values 5 and 6. */
@@ -383,7 +387,6 @@ static bool decode(DisasContext *s, uint32_t insn)
     unsigned f3 = bits(insn, 14, 12), f7 = bits(insn, 31, 25);
     int64_t imm_i = (int32_t)insn >> 20;
     int64_t imm_s = ((int32_t)insn >> 25 << 5) | (int64_t)rd;
-    uint64_t next = s->pc + s->ilen;
     TBOp *op;
 
     switch (opcode) {
@@ -397,8 +400,8 @@ static bool decode(DisasContext *s, uint32_t insn)
         int64_t off = sext(bits(insn, 31, 31) << 20 | bits(insn, 19, 12) << 12 |
                            bits(insn, 20, 20) << 11 | bits(insn, 30, 21) << 1, 21);
         uint64_t target = s->pc + (uint64_t)off;
-        emit_i(s, OP_JAL, rd, 0, (int64_t)target);
-        set_jmp(s, 0, target);
+        op = emit_i(s, OP_JAL, rd, 0, (int64_t)target);
+        op->rs3 = new_exit(s, target);
         return true;
     }
     case 0x67:  /* JALR */
@@ -419,9 +422,10 @@ static bool decode(DisasContext *s, uint32_t insn)
         op->rs1 = (uint8_t)rs1;
         op->rs2 = (uint8_t)rs2;
         op->imm = (int64_t)target;
-        set_jmp(s, 0, target);
-        set_jmp(s, 1, next);
-        return true;
+        op->rd = new_exit(s, target);
+        /* not taken continues in the block while an exit remains for its final GOTO */
+        s->branch_end = s->tb->nexits >= TB_MAX_EXITS - 1;
+        return s->branch_end;
     }
     case 0x03: {  /* loads */
         static const int ops[8] = { OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU, -1 };
@@ -714,11 +718,14 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
     }
     tb->size = (uint16_t)(s.pc - pc);
     tb->icount = (uint16_t)s.insn_idx;
-    if (!end) {
+    if (!end || s.branch_end) {
+        /* falls through: after the last instruction, or after a final branch */
         TBOp *op = emit(&s, OP_GOTO);
         op->imm = (int64_t)s.pc;
         op->pc_off = (uint16_t)(s.pc - pc);
-        set_jmp(&s, 1, s.pc);
+        op->insn_idx = (uint8_t)(s.insn_idx - 1);
+        op->ilen = 0;
+        op->rs3 = new_exit(&s, s.pc);
     }
     if (log_enabled(LOG_IN_ASM)) {
         log_block(&s, host, host1, page_end);

@@ -19,6 +19,9 @@
 #define TB_PAGE_MASK (~(TB_PAGE_SIZE - 1))
 /* Upper bound on guest instructions per block (insn_idx is 8 bits). */
 #define TB_MAX_INSNS 200
+/* Direct exits per block (conditional branches continue the block when not taken); the
+ * exit number travels in the low bits of 16-byte-aligned block pointers. */
+#define TB_MAX_EXITS 8
 
 /* One pre-decoded guest operation; 24 bytes. */
 typedef struct TBOp {
@@ -40,10 +43,11 @@ struct TranslationBlock {
     uint16_t icount;                 /* guest instructions */
     uint32_t nops;
     bool invalid;
-    uint64_t jmp_pc[2];              /* direct successor PCs (UINT64_MAX: none) */
-    TranslationBlock *jmp_dest[2];   /* chained successors */
-    uintptr_t jmp_in;                /* incoming chain list head: (tb | slot) */
-    uintptr_t jmp_in_next[2];        /* next link of our outgoing slot n in dest's list */
+    uint32_t nexits;
+    uint64_t jmp_pc[TB_MAX_EXITS];   /* direct successor PCs (UINT64_MAX: not chainable) */
+    TranslationBlock *jmp_dest[TB_MAX_EXITS];   /* chained successors */
+    uintptr_t jmp_in;                /* incoming chain list head: (tb | exit) */
+    uintptr_t jmp_in_next[TB_MAX_EXITS];        /* next link of our exit n in dest's list */
     TranslationBlock *hash_next;
     TranslationBlock *page_next[2];  /* per-page lists (page 1 = phys_pc's page, 2 = page2) */
     TBOp ops[];
