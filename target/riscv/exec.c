@@ -168,13 +168,15 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
     L_##name: { \
         uint64_t a_ = RS1 + (uint64_t)op->imm; \
         TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)]; \
-        uint64_t v_; \
         if (likely(e_->tag_r == (a_ & (TB_PAGE_MASK | (size - 1))))) { \
-            v_ = *(type *)(a_ + e_->addend); \
-        } else if (!riscv_load_slow(env, a_, size, &v_)) { \
-            goto raise; \
+            dest = conv(*(type *)(a_ + e_->addend)); \
+        } else { \
+            uint64_t v_; \
+            if (!riscv_load_slow(env, a_, size, &v_)) { \
+                goto raise; \
+            } \
+            dest = conv((type)v_); \
         } \
-        dest = conv((type)v_); \
         NEXT(); \
     }
 #define STORE_OP(name, type, size, val) \
