@@ -181,6 +181,9 @@ static void riscv_cpu_reset(CPUState *cs)
     env->lr_addr = UINT64_MAX;
     env->tb_invalidated = false;
     env->priv = PRV_M;
+    if (cpu->cache) {
+        tb_flush(cpu->cache);     /* boot images are rewritten behind the CPU's back */
+    }
     riscv_tlb_flush(env);
     riscv_update_mode(env);
 }
