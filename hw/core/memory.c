@@ -312,6 +312,14 @@ void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name)
     g_ptr_array_add(address_spaces, as);
 }
 
+void address_space_destroy(AddressSpace *as)
+{
+    g_ptr_array_remove(address_spaces, as);
+    g_ptr_array_free(as->listeners, true);
+    flatview_unref(as->view);
+    as->view = NULL;
+}
+
 void address_space_add_listener(AddressSpace *as, MemoryListener *l)
 {
     g_ptr_array_add(as->listeners, l);

@@ -69,6 +69,7 @@ static void test_flatten_priority(void)
     g_assert_cmpuint(v->nr, ==, 2);
     g_assert_true(flatview_lookup(v, 0x30000)->mr == &low);
     flatview_unref(v);
+    address_space_destroy(&as);
 }
 
 static void test_alias_and_rw(void)
@@ -91,6 +92,7 @@ static void test_alias_and_rw(void)
     g_assert_null(address_space_ram_ptr(&as, 0x1800, 0x1000, true));
     g_assert_cmpint(memory_dispatch_read(&as, 0x5000, &v, 4), ==, MEMTX_DECODE_ERROR);
     g_assert_cmpint(address_space_read(&as, 0x80003ffe, &w, 4), ==, MEMTX_DECODE_ERROR);
+    address_space_destroy(&as);
 }
 
 static void test_io_size_adaptation(void)
@@ -123,6 +125,7 @@ static void test_io_size_adaptation(void)
     g_assert_cmphex(v, ==, 0x99aabbcc55667788ULL);
     g_assert_cmpuint(d.last_size, ==, 4);
     g_assert_false(bql_locked());
+    address_space_destroy(&as);
 }
 
 typedef struct CountingListener {
@@ -158,6 +161,7 @@ static void test_listener_transaction(void)
     memory_transaction_commit();
     g_assert_cmpuint(c.commits, ==, 2);
     g_assert_cmpuint(c.last_nr, ==, 2);
+    address_space_destroy(&as);
 }
 
 static void test_mtree(void)
@@ -172,6 +176,7 @@ static void test_mtree(void)
     memory_print_mtree(s);
     g_assert_nonnull(strstr(s->str, "0000000080000000-0000000080000fff (prio 0, ram): mtree-ram"));
     g_string_free(s, true);
+    address_space_destroy(&as);
 }
 
 int main(int argc, char **argv)

@@ -108,6 +108,8 @@ struct AddressSpace {
 };
 
 void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name);
+/* Unregisters as and drops its view. */
+void address_space_destroy(AddressSpace *as);
 void address_space_add_listener(AddressSpace *as, MemoryListener *l);
 void address_space_remove_listener(AddressSpace *as, MemoryListener *l);
 /* Batches view rebuilds: changes inside begin/commit produce one new view. */
