@@ -102,11 +102,21 @@ def qemu_version(binary):
     return m.group(1) if m else "?"
 
 
+def vessel_commit():
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        out = ""
+    return out or "?"
+
+
 def table(results, rounds, qemu_ver):
     lines = ["## riscv64 Linux guest: Vessel vs QEMU", "",
-             "%s; %s, %d CPUs (nproc); %d rounds, medians; QEMU %s; -M virt -m 256 -nographic"
+             "%s; %s, %d CPUs (nproc); %d rounds, medians; Vessel %s; QEMU %s;"
+             " -M virt -m 256 -nographic"
              % (datetime.date.today().isoformat(), cpu_model(), os.cpu_count(), rounds,
-                qemu_ver),
+                vessel_commit(), qemu_ver),
              "",
              "| metric | Vessel | QEMU | Vessel/QEMU |",
              "| --- | ---: | ---: | ---: |"]
