@@ -65,6 +65,7 @@ struct ObjectClass {
     const Property *props;            /* NULL or terminated by DEFINE_PROP_END */
     const char *desc;
     bool user_creatable;              /* may be created with -device / device_add */
+    const char *bus_type;             /* bus type it plugs into (hw/core/qdev.h), or NULL */
     bool abstract;
     /* Sets up fields beyond property defaults; cannot fail. */
     void (*init)(Object *obj);
