@@ -140,7 +140,8 @@ class Vm:
             return self._buf
 
     def tail(self, lines=40):
-        return "\n".join(self.output.splitlines()[-lines:])
+        """The last lines of output, with the terminal's carriage returns dropped."""
+        return "\n".join(self.output.replace("\r", "").split("\n")[-lines:])
 
     def expect(self, pattern, timeout=60):
         """Waits for the regex pattern (str or compiled) in output not yet consumed by an
