@@ -453,8 +453,7 @@ static bool virt_load_kernel(Machine *m, RomSet *roms, uint64_t start, uint64_t 
     uint8_t *data;
     uint64_t size;
     if (!load_file(m->kernel, dram_end - start, &data, &size, errp)) {
-        error_prepend(errp, "could not load kernel (at most %llu bytes fit at 0x%llx): ",
-                      (unsigned long long)(dram_end - start), (unsigned long long)start);
+        error_prepend(errp, "could not load kernel at 0x%llx: ", (unsigned long long)start);
         return false;
     }
     /* A Linux Image declares its in-memory size (with bss) in its header. */
@@ -523,8 +522,7 @@ static bool virt_load_boot(Machine *m, VirtBoard *vb, Error **errp)
             uint64_t size;
             if (!rom_set_add_file(roms, "initrd", m->initrd, initrd_start,
                                   dram_end - initrd_start, &size, errp)) {
-                error_prepend(errp, "could not load initrd (at most %llu bytes fit at "
-                              "0x%llx): ", (unsigned long long)(dram_end - initrd_start),
+                error_prepend(errp, "could not load initrd at 0x%llx: ",
                               (unsigned long long)initrd_start);
                 return false;
             }
