@@ -48,6 +48,9 @@ bool device_help_printed(void);
 bool device_delete(const char *id, Error **errp);
 /* The bus a user-created device is plugged into, or NULL. */
 BusState *device_get_bus(Object *dev);
+/* Marks the end of cold plug (after -device options): from now on a bus must be
+ * hot-pluggable to take or lose a device. */
+void qdev_machine_creation_done(void);
 /* The /machine/peripheral and /machine/peripheral-anon containers (created on demand). */
 Object *qdev_peripheral_container(bool anonymous);
 
