@@ -288,19 +288,19 @@ static bool socket_open(Chardev *chr, Opts *opts, Error **errp)
         return false;
     }
     if (path && (host || port)) {
-        error_setg(errp, "chardev: socket: path= cannot be combined with host= or port=");
+        error_setg(errp, "socket: path= cannot be combined with host= or port=");
         return false;
     }
     if (!path && !port) {
-        error_setg(errp, "chardev: socket: needs path= (unix) or port= (tcp)");
+        error_setg(errp, "socket: needs path= (unix) or port= (tcp)");
         return false;
     }
     if (s->server && s->reconnect) {
-        error_setg(errp, "chardev: socket: reconnect= is only for clients (server=off)");
+        error_setg(errp, "socket: reconnect= is only for clients (server=off)");
         return false;
     }
     if (!s->server && opts_has(opts, "wait")) {
-        error_setg(errp, "chardev: socket: wait= is only for servers (server=on)");
+        error_setg(errp, "socket: wait= is only for servers (server=on)");
         return false;
     }
     s->is_unix = path != NULL;

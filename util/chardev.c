@@ -160,7 +160,7 @@ Chardev *chardev_new_from_string(const char *str, Error **errp)
     backend = opts_get(opts, "backend");
     id = opts_get(opts, "id");
     if (!backend) {
-        error_setg(errp, "chardev: no back end given (e.g. -chardev socket,id=ID,...)");
+        error_setg(errp, "no back end given (e.g. -chardev socket,id=ID,...)");
         goto out;
     }
     drv = chardev_driver_find(backend);
@@ -169,7 +169,7 @@ Chardev *chardev_new_from_string(const char *str, Error **errp)
         goto out;
     }
     if (!id) {
-        error_setg(errp, "chardev: no id specified");
+        error_setg(errp, "no id specified (id=...)");
         goto out;
     }
     if (!opts_get_bool(opts, "mux", false, &mux, errp)) {
@@ -539,7 +539,7 @@ static bool file_open(Chardev *chr, Opts *opts, Error **errp)
     bool append;
 
     if (!path || !path[0]) {
-        error_setg(errp, "chardev: file: no filename given (path=)");
+        error_setg(errp, "file: no filename given (path=)");
         return false;
     }
     if (!opts_get_bool(opts, "append", false, &append, errp)) {

@@ -1,0 +1,766 @@
+/*
+ * The vessel command line: QEMU's options with QEMU's meaning, validated up front, then
+ * machine creation, accelerator selection, board init and the main loop.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <glib.h>
+#include <glib-unix.h>
+#include "accel/accel.h"
+#include "hw/core/machine.h"
+#include "hw/core/memory.h"
+#include "util/chardev.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/mainloop.h"
+#include "util/option.h"
+
+#define QEMU_COMPAT_VERSION "7.2.0"
+
+typedef enum OptId {
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_MACHINE,
+    OPT_ACCEL,
+    OPT_MEMORY,
+    OPT_SMP,
+    OPT_BIOS,
+    OPT_KERNEL,
+    OPT_INITRD,
+    OPT_APPEND,
+    OPT_DTB,
+    OPT_NOGRAPHIC,
+    OPT_DISPLAY,
+    OPT_SERIAL,
+    OPT_CHARDEV,
+    OPT_PAUSED,
+    OPT_NO_REBOOT,
+    OPT_NO_SHUTDOWN,
+    OPT_NAME,
+    OPT_PIDFILE,
+    OPT_DAEMONIZE,
+    OPT_LOG_ITEMS,
+    OPT_LOG_FILE,
+} OptId;
+
+typedef struct CmdOption {
+    const char *name;
+    OptId id;
+    const char *arg;          /* argument placeholder; NULL for options without one */
+    const char *help;         /* NULL for an alias listed under the previous entry */
+} CmdOption;
+
+static const CmdOption cmd_options[] = {
+    { "h", OPT_HELP, NULL, "display this help and exit" },
+    { "help", OPT_HELP, NULL, NULL },
+    { "version", OPT_VERSION, NULL, "display version information and exit" },
+    { "M", OPT_MACHINE, "NAME[,accel=A]", "select the board ('-M help' lists them)" },
+    { "machine", OPT_MACHINE, "NAME[,accel=A]", NULL },
+    { "accel", OPT_ACCEL, "NAME[:NAME...]",
+      "accelerators to try in order, e.g. kvm:tcg ('-accel help' lists them)" },
+    { "m", OPT_MEMORY, "[size=]SIZE", "guest RAM size; a bare number is MiB (k, M, G, T suffixes)" },
+    { "smp", OPT_SMP, "[cpus=]N[,sockets=S,cores=C,threads=T,maxcpus=N]",
+      "number of virtual CPUs" },
+    { "bios", OPT_BIOS, "FILE|none", "firmware image, or 'none' to boot without firmware" },
+    { "kernel", OPT_KERNEL, "FILE", "kernel image to boot (ELF or raw Image)" },
+    { "initrd", OPT_INITRD, "FILE", "initial ram disk (needs -kernel)" },
+    { "append", OPT_APPEND, "CMDLINE", "kernel command line (needs -kernel)" },
+    { "dtb", OPT_DTB, "FILE", "device tree blob to pass to the guest instead of the built one" },
+    { "nographic", OPT_NOGRAPHIC, NULL,
+      "no display; serial port and monitor multiplexed on stdio (Ctrl-a h for help)" },
+    { "display", OPT_DISPLAY, "none", "display front end (only 'none' so far)" },
+    { "serial", OPT_SERIAL, "SPEC",
+      "next serial port: stdio, mon:stdio, pty, null, none, file:PATH, unix:PATH[,server=on],\n"
+      "tcp:[HOST]:PORT[,server=on,wait=off], chardev:ID" },
+    { "chardev", OPT_CHARDEV, "BACKEND,id=ID[,...]",
+      "character device: null, stdio, file (path=), pty, socket (path= or host=,port=;\n"
+      "server=on, wait=off, reconnect=SECS); mux=on shares it between front ends" },
+    { "S", OPT_PAUSED, NULL, "do not start the CPUs at startup (use the monitor's 'cont')" },
+    { "no-reboot", OPT_NO_REBOOT, NULL, "exit instead of rebooting" },
+    { "no-shutdown", OPT_NO_SHUTDOWN, NULL, "stop the guest on shutdown instead of exiting" },
+    { "name", OPT_NAME, "[guest=]NAME[,process=NAME]", "name of the guest (and of the process)" },
+    { "pidfile", OPT_PIDFILE, "FILE", "write the process id to FILE" },
+    { "daemonize", OPT_DAEMONIZE, NULL,
+      "detach from the terminal once the machine is set up (needs a non-stdio serial)" },
+    { "d", OPT_LOG_ITEMS, "ITEM[,...]", "enable logging of ITEMs ('-d help' lists them)" },
+    { "D", OPT_LOG_FILE, "FILE", "write the log to FILE instead of stderr" },
+    { NULL, OPT_HELP, NULL, NULL },
+};
+
+/* Everything the command line asks for, validated before anything is created. */
+typedef struct Config {
+    const MachineClass *mc;
+    char *accel;
+    bool has_ram;
+    uint64_t ram_size;
+    bool has_smp;
+    unsigned smp;
+    const char *bios, *kernel, *initrd, *append, *dtb;
+    bool nographic;
+    GPtrArray *serials;       /* of const char * specs */
+    GPtrArray *chardevs;      /* of const char * -chardev strings */
+    bool paused, no_reboot, no_shutdown;
+    char *name, *process_name;
+    const char *pidfile;
+    bool daemonize;
+    int log_mask;
+    const char *log_file;
+} Config;
+
+/* The pid file to remove at exit; NULL until written. */
+static char *pidfile_written;
+/* Write end of the pipe that tells the waiting -daemonize parent the child is ready. */
+static int daemon_ready_fd = -1;
+
+static void usage(void)
+{
+    printf("usage: vessel [options]\n\n"
+           "Vessel emulator version %s: a small full-system emulator speaking QEMU's "
+           "options.\n\n", VESSEL_VERSION);
+    for (const CmdOption *o = cmd_options; o->name; o++) {
+        char *line;
+
+        if (!o->help) {
+            continue;
+        }
+        line = g_strdup_printf("-%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        printf("%s\n", line);
+        g_free(line);
+        {
+            char **lines = g_strsplit(o->help, "\n", -1);
+
+            for (int i = 0; lines[i]; i++) {
+                printf("                %s\n", lines[i]);
+            }
+            g_strfreev(lines);
+        }
+    }
+    printf("\nEvery option may also be spelled with two dashes (--kernel).\n");
+}
+
+static void version(void)
+{
+    printf("Vessel emulator version %s (QEMU-compatible " QEMU_COMPAT_VERSION ")\n",
+           VESSEL_VERSION);
+}
+
+static const CmdOption *cmd_option_find(const char *name)
+{
+    for (const CmdOption *o = cmd_options; o->name; o++) {
+        if (!strcmp(o->name, name)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static bool parse_machine(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "type", errp);
+    const char *type, *accel;
+    bool ok = false;
+
+    if (!opts) {
+        return false;
+    }
+    type = opts_get(opts, "type");
+    accel = opts_get(opts, "accel");
+    if (!opts_check_all_used(opts, NULL, errp)) {
+        goto out;
+    }
+    if (type && !strcmp(type, "help")) {
+        machine_print_list();
+        exit(0);
+    }
+    if (type) {
+        cfg->mc = machine_class_find(type);
+        if (!cfg->mc) {
+            error_setg(errp, "unsupported machine type '%s' (-M help lists them)", type);
+            goto out;
+        }
+    }
+    if (accel) {
+        g_free(cfg->accel);
+        cfg->accel = g_strdup(accel);
+    }
+    ok = true;
+out:
+    opts_free(opts);
+    return ok;
+}
+
+static bool parse_accel(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "accel", errp);
+    const char *list;
+    char **names;
+    bool ok = true;
+
+    if (!opts) {
+        return false;
+    }
+    list = opts_get(opts, "accel");
+    if (!opts_check_all_used(opts, NULL, errp)) {
+        opts_free(opts);
+        return false;
+    }
+    if (list && !strcmp(list, "help")) {
+        accel_print_list();
+        exit(0);
+    }
+    if (!list || !list[0]) {
+        error_setg(errp, "no accelerator given");
+        opts_free(opts);
+        return false;
+    }
+    names = g_strsplit(list, ":", -1);
+    for (int i = 0; names[i] && ok; i++) {
+        if (!accel_find(names[i])) {
+            error_setg(errp, "invalid accelerator '%s' (-accel help lists them)", names[i]);
+            ok = false;
+        }
+    }
+    g_strfreev(names);
+    if (ok) {
+        /* Repeated -accel options are tried in order, like one colon-separated list. */
+        char *joined = cfg->accel ? g_strdup_printf("%s:%s", cfg->accel, list)
+                                  : g_strdup(list);
+
+        g_free(cfg->accel);
+        cfg->accel = joined;
+    }
+    opts_free(opts);
+    return ok;
+}
+
+static bool parse_memory(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "size", errp);
+    const char *size;
+    bool ok = false;
+
+    if (!opts) {
+        return false;
+    }
+    size = opts_get(opts, "size");
+    if (!opts_check_all_used(opts, NULL, errp)) {
+        goto out;
+    }
+    if (!size) {
+        error_setg(errp, "missing size (e.g. -m 512M)");
+        goto out;
+    }
+    if (!parse_size(size, 'M', &cfg->ram_size, errp)) {
+        goto out;
+    }
+    if (cfg->ram_size == 0) {
+        error_setg(errp, "ram size must be greater than 0");
+        goto out;
+    }
+    cfg->has_ram = true;
+    ok = true;
+out:
+    opts_free(opts);
+    return ok;
+}
+
+static bool parse_smp(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "cpus", errp);
+    uint64_t cpus, sockets, cores, threads, maxcpus;
+    bool topo, ok = false;
+
+    if (!opts) {
+        return false;
+    }
+    topo = opts_has(opts, "sockets") || opts_has(opts, "cores") || opts_has(opts, "threads");
+    if (!opts_get_number(opts, "cpus", 0, &cpus, errp) ||
+        !opts_get_number(opts, "sockets", 1, &sockets, errp) ||
+        !opts_get_number(opts, "cores", 1, &cores, errp) ||
+        !opts_get_number(opts, "threads", 1, &threads, errp) ||
+        !opts_get_number(opts, "maxcpus", 0, &maxcpus, errp) ||
+        !opts_check_all_used(opts, NULL, errp)) {
+        goto out;
+    }
+    if (sockets == 0 || cores == 0 || threads == 0 ||
+        sockets > 4096 || cores > 4096 || threads > 4096) {
+        error_setg(errp, "sockets, cores and threads must be between 1 and 4096");
+        goto out;
+    }
+    if (!opts_has(opts, "cpus") || (cpus == 0 && topo)) {
+        cpus = sockets * cores * threads;
+    } else if (topo && sockets * cores * threads != cpus) {
+        error_setg(errp, "invalid CPU topology: sockets (%" PRIu64 ") * cores (%" PRIu64
+                   ") * threads (%" PRIu64 ") != cpus (%" PRIu64 ")",
+                   sockets, cores, threads, cpus);
+        goto out;
+    }
+    if (cpus == 0 || cpus > 65536) {
+        error_setg(errp, "invalid number of CPUs %" PRIu64, cpus);
+        goto out;
+    }
+    if (maxcpus && maxcpus != cpus) {
+        error_setg(errp, "maxcpus=%" PRIu64 " differs from cpus=%" PRIu64
+                   ": CPU hotplug is not supported", maxcpus, cpus);
+        goto out;
+    }
+    cfg->smp = cpus;
+    cfg->has_smp = true;
+    ok = true;
+out:
+    opts_free(opts);
+    return ok;
+}
+
+static bool parse_display(const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "type", errp);
+    const char *type;
+    bool ok = false;
+
+    if (!opts) {
+        return false;
+    }
+    type = opts_get(opts, "type");
+    if (type && !strcmp(type, "help")) {
+        printf("Available display backend types:\nnone\n");
+        exit(0);
+    }
+    if (!type || strcmp(type, "none")) {
+        error_setg(errp, "display '%s' is not supported yet (use -display none or -nographic)",
+                   type ? type : "");
+    } else {
+        ok = opts_check_all_used(opts, NULL, errp);
+    }
+    opts_free(opts);
+    return ok;
+}
+
+static bool parse_name(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "guest", errp);
+    bool ok;
+
+    if (!opts) {
+        return false;
+    }
+    g_free(cfg->name);
+    g_free(cfg->process_name);
+    cfg->name = g_strdup(opts_get(opts, "guest"));
+    cfg->process_name = g_strdup(opts_get(opts, "process"));
+    ok = opts_check_all_used(opts, NULL, errp);
+    opts_free(opts);
+    return ok;
+}
+
+/* Applies one option; false with *errp when its argument is bad. Help options exit. */
+static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Error **errp)
+{
+    switch (o->id) {
+    case OPT_HELP:
+        usage();
+        exit(0);
+    case OPT_VERSION:
+        version();
+        exit(0);
+    case OPT_MACHINE:
+        return parse_machine(cfg, arg, errp);
+    case OPT_ACCEL:
+        return parse_accel(cfg, arg, errp);
+    case OPT_MEMORY:
+        return parse_memory(cfg, arg, errp);
+    case OPT_SMP:
+        return parse_smp(cfg, arg, errp);
+    case OPT_BIOS:
+        cfg->bios = arg;
+        return true;
+    case OPT_KERNEL:
+        cfg->kernel = arg;
+        return true;
+    case OPT_INITRD:
+        cfg->initrd = arg;
+        return true;
+    case OPT_APPEND:
+        cfg->append = arg;
+        return true;
+    case OPT_DTB:
+        cfg->dtb = arg;
+        return true;
+    case OPT_NOGRAPHIC:
+        cfg->nographic = true;
+        return true;
+    case OPT_DISPLAY:
+        return parse_display(arg, errp);
+    case OPT_SERIAL:
+        if (cfg->serials->len == MAX_SERIAL_PORTS) {
+            error_setg(errp, "too many serial ports (at most %d)", MAX_SERIAL_PORTS);
+            return false;
+        }
+        g_ptr_array_add(cfg->serials, (gpointer)arg);
+        return true;
+    case OPT_CHARDEV:
+        g_ptr_array_add(cfg->chardevs, (gpointer)arg);
+        return true;
+    case OPT_PAUSED:
+        cfg->paused = true;
+        return true;
+    case OPT_NO_REBOOT:
+        cfg->no_reboot = true;
+        return true;
+    case OPT_NO_SHUTDOWN:
+        cfg->no_shutdown = true;
+        return true;
+    case OPT_NAME:
+        return parse_name(cfg, arg, errp);
+    case OPT_PIDFILE:
+        cfg->pidfile = arg;
+        return true;
+    case OPT_DAEMONIZE:
+        cfg->daemonize = true;
+        return true;
+    case OPT_LOG_ITEMS:
+        if (!strcmp(arg, "help")) {
+            log_print_help();
+            exit(0);
+        }
+        return log_parse_items(arg, &cfg->log_mask, errp);
+    case OPT_LOG_FILE:
+        cfg->log_file = arg;
+        return true;
+    }
+    return true;
+}
+
+/* Reports err prefixed with the option it belongs to and exits with status 1. */
+static void G_GNUC_NORETURN fail(const char *option, Error *err)
+{
+    if (option) {
+        error_prepend(&err, "%s: ", option);
+    }
+    error_report_err(err);
+    exit(1);
+}
+
+static void parse_command_line(Config *cfg, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *name = arg + 1;
+        const CmdOption *o;
+        Error *err = NULL;
+
+        if (arg[0] != '-' || !arg[1]) {
+            error_report("unexpected argument '%s' (disk images need -drive, which is not "
+                         "supported yet)", arg);
+            exit(1);
+        }
+        if (name[0] == '-') {
+            name++;
+        }
+        o = cmd_option_find(name);
+        if (!o) {
+            error_report("%s: invalid option (-h lists the options)", arg);
+            exit(1);
+        }
+        if (o->arg && i + 1 >= argc) {
+            error_report("%s: requires an argument", arg);
+            exit(1);
+        }
+        if (!handle_option(cfg, o, o->arg ? argv[++i] : NULL, &err)) {
+            fail(arg, err);
+        }
+    }
+}
+
+static bool check_readable(const char *option, const char *path, Error **errp)
+{
+    if (access(path, R_OK) < 0) {
+        error_setg_errno(errp, errno, "%s: could not open '%s'", option, path);
+        return false;
+    }
+    return true;
+}
+
+/* True when a -serial spec or -chardev string uses the process's stdio. */
+static bool spec_uses_stdio(const char *spec)
+{
+    if (g_str_has_prefix(spec, "mon:")) {
+        spec += 4;
+    }
+    return !strcmp(spec, "stdio");
+}
+
+static bool chardev_string_uses_stdio(const char *str)
+{
+    Opts *opts = opts_parse(str, "backend", NULL);
+    bool stdio = opts && opts_get(opts, "backend") && !strcmp(opts_get(opts, "backend"), "stdio");
+
+    opts_free(opts);
+    return stdio;
+}
+
+/* Cross-option checks that need the whole command line. */
+static bool validate(Config *cfg, Error **errp)
+{
+    if (!cfg->mc) {
+        cfg->mc = machine_class_default();
+        if (!cfg->mc) {
+            error_setg(errp, "no machine given and there is no default (-M help lists them)");
+            return false;
+        }
+    }
+    if (!cfg->kernel) {
+        const char *needs = cfg->append ? "-append" : cfg->initrd ? "-initrd" :
+                            cfg->dtb ? "-dtb" : NULL;
+
+        if (needs) {
+            error_setg(errp, "%s only allowed with -kernel option", needs);
+            return false;
+        }
+    }
+    if ((cfg->kernel && !check_readable("-kernel", cfg->kernel, errp)) ||
+        (cfg->initrd && !check_readable("-initrd", cfg->initrd, errp)) ||
+        (cfg->dtb && !check_readable("-dtb", cfg->dtb, errp)) ||
+        (cfg->bios && strcmp(cfg->bios, "none") && strcmp(cfg->bios, "default") &&
+         !check_readable("-bios", cfg->bios, errp))) {
+        return false;
+    }
+    if (cfg->has_ram && cfg->mc->max_ram_size && cfg->ram_size > cfg->mc->max_ram_size) {
+        char *want = g_format_size_full(cfg->ram_size, G_FORMAT_SIZE_IEC_UNITS);
+        char *max = g_format_size_full(cfg->mc->max_ram_size, G_FORMAT_SIZE_IEC_UNITS);
+
+        error_setg(errp, "-m: ram size %s exceeds the maximum of %s for machine '%s'",
+                   want, max, cfg->mc->name);
+        g_free(want);
+        g_free(max);
+        return false;
+    }
+    if (cfg->has_smp && cfg->mc->max_cpus && cfg->smp > cfg->mc->max_cpus) {
+        error_setg(errp, "-smp: invalid SMP CPUs %u: the maximum for machine '%s' is %u",
+                   cfg->smp, cfg->mc->name, cfg->mc->max_cpus);
+        return false;
+    }
+    if (cfg->daemonize) {
+        if (cfg->nographic && cfg->serials->len == 0) {
+            error_setg(errp, "-nographic cannot be used with -daemonize "
+                       "(its serial port is stdio); give a -serial");
+            return false;
+        }
+        for (guint i = 0; i < cfg->serials->len; i++) {
+            if (spec_uses_stdio(g_ptr_array_index(cfg->serials, i))) {
+                error_setg(errp, "-daemonize: -serial %s cannot be used with -daemonize",
+                           (const char *)g_ptr_array_index(cfg->serials, i));
+                return false;
+            }
+        }
+        for (guint i = 0; i < cfg->chardevs->len; i++) {
+            if (chardev_string_uses_stdio(g_ptr_array_index(cfg->chardevs, i))) {
+                error_setg(errp, "-daemonize: a stdio chardev cannot be used with -daemonize");
+                return false;
+            }
+        }
+    }
+    log_mask = cfg->log_mask;
+    if (cfg->log_file && !log_set_file(cfg->log_file, errp)) {
+        error_prepend(errp, "-D: ");
+        return false;
+    }
+    return true;
+}
+
+static void pidfile_remove(void)
+{
+    if (pidfile_written) {
+        unlink(pidfile_written);
+    }
+}
+
+static bool pidfile_write(const char *path, Error **errp)
+{
+    char buf[32];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+    if (fd < 0 || write(fd, buf, len) != len) {
+        error_setg_errno(errp, errno, "-pidfile: cannot write '%s'", path);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    close(fd);
+    pidfile_written = g_strdup(path);
+    return true;
+}
+
+/*
+ * Forks; the parent waits until the child reports that the machine is set up and exits 0,
+ * or with the child's error status when the child fails first. Only the child returns.
+ */
+static void daemonize_start(void)
+{
+    int fds[2], status;
+    pid_t pid;
+    char c;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        error_report("-daemonize: pipe: %s", strerror(errno));
+        exit(1);
+    }
+    pid = fork();
+    if (pid < 0) {
+        error_report("-daemonize: fork: %s", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) {
+        ssize_t n;
+
+        close(fds[1]);
+        do {
+            n = read(fds[0], &c, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n == 1) {
+            _exit(0);
+        }
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status)) {
+            _exit(WEXITSTATUS(status));
+        }
+        _exit(1);
+    }
+    close(fds[0]);
+    daemon_ready_fd = fds[1];
+    setsid();
+}
+
+/* The child is ready: release the parent and let go of the terminal. */
+static void daemonize_finish(void)
+{
+    int null = open("/dev/null", O_RDWR);
+    char c = 0;
+
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO) {
+            close(null);
+        }
+    }
+    if (write(daemon_ready_fd, &c, 1) != 1) {
+        exit(1);
+    }
+    close(daemon_ready_fd);
+    daemon_ready_fd = -1;
+}
+
+static gboolean on_signal(gpointer opaque)
+{
+    int sig = GPOINTER_TO_INT(opaque);
+
+    error_report("terminating on signal %d", sig);
+    machine_request_shutdown(SHUTDOWN_CAUSE_HOST_SIGNAL, 0);
+    return G_SOURCE_CONTINUE;
+}
+
+static bool create_serials(Config *cfg, Machine *m, Error **errp)
+{
+    if (cfg->serials->len == 0) {
+        /* QEMU's defaults: the console on stdio with -nographic, else a (absent) display's vc,
+         * which without a display is a sink. */
+        g_ptr_array_add(cfg->serials, (gpointer)(cfg->nographic ? "mon:stdio" : "null"));
+    }
+    for (guint i = 0; i < cfg->serials->len; i++) {
+        const char *spec = g_ptr_array_index(cfg->serials, i);
+        char *id = g_strdup_printf("serial%u", i);
+        Error *err = NULL;
+
+        m->serial[i] = chardev_new_from_spec(spec, id, &err);
+        g_free(id);
+        if (err) {
+            error_propagate(errp, err);
+            error_prepend(errp, "-serial %s: ", spec);
+            return false;
+        }
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    Config cfg = { .smp = 1 };
+    Error *err = NULL;
+    Machine *m;
+    int status;
+
+    cfg.serials = g_ptr_array_new();
+    cfg.chardevs = g_ptr_array_new();
+    parse_command_line(&cfg, argc, argv);
+    if (!validate(&cfg, &err)) {
+        fail(NULL, err);
+    }
+    if (cfg.daemonize) {
+        daemonize_start();
+    }
+    atexit(chardev_cleanup_all);
+    atexit(pidfile_remove);
+    if (cfg.pidfile && !pidfile_write(cfg.pidfile, &err)) {
+        fail(NULL, err);
+    }
+    if (cfg.process_name) {
+        prctl(PR_SET_NAME, cfg.process_name);
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    m = machine_new(cfg.mc);
+    if (cfg.has_ram) {
+        m->ram_size = cfg.ram_size;
+    }
+    if (cfg.has_smp) {
+        m->smp = cfg.smp;
+    }
+    m->name = g_strdup(cfg.name);
+    m->kernel = g_strdup(cfg.kernel);
+    m->initrd = g_strdup(cfg.initrd);
+    m->append = g_strdup(cfg.append);
+    m->dtb = g_strdup(cfg.dtb);
+    m->bios = g_strdup(cfg.bios);
+    m->no_reboot = cfg.no_reboot;
+    m->no_shutdown = cfg.no_shutdown;
+
+    memory_system_init();
+    mainloop_init();
+    machine_requests_init();
+    g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+    g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+    g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
+
+    for (guint i = 0; i < cfg.chardevs->len; i++) {
+        if (!chardev_new_from_string(g_ptr_array_index(cfg.chardevs, i), &err)) {
+            fail("-chardev", err);
+        }
+    }
+    if (!create_serials(&cfg, m, &err)) {
+        fail(NULL, err);
+    }
+    m->accel = accel_select(m, cfg.accel ? cfg.accel : "tcg", &err);
+    if (!m->accel) {
+        fail("-accel", err);
+    }
+    if (!m->mc->init(m, &err) || !machine_start_cpus(m, cfg.paused, &err)) {
+        fail(NULL, err);
+    }
+    if (cfg.daemonize) {
+        daemonize_finish();
+    }
+    status = mainloop_run();
+    chardev_cleanup_all();
+    return status;
+}
