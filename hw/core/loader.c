@@ -207,6 +207,8 @@ static bool rom_set_add_elf_buf(RomSet *rs, const char *path, const uint8_t *buf
         return false;
     }
 
+    uint64_t e_entry = ld64(buf + offsetof(Elf64_Ehdr, e_entry));
+    uint64_t phys_entry = e_entry;
     uint64_t lo = UINT64_MAX, hi = 0;
     unsigned loaded = 0;
     for (unsigned i = 0; i < phnum; i++) {
@@ -215,6 +217,7 @@ static bool rom_set_add_elf_buf(RomSet *rs, const char *path, const uint8_t *buf
             continue;
         }
         uint64_t off = ld64(ph + offsetof(Elf64_Phdr, p_offset));
+        uint64_t vaddr = ld64(ph + offsetof(Elf64_Phdr, p_vaddr));
         uint64_t paddr = ld64(ph + offsetof(Elf64_Phdr, p_paddr));
         uint64_t filesz = ld64(ph + offsetof(Elf64_Phdr, p_filesz));
         uint64_t memsz = ld64(ph + offsetof(Elf64_Phdr, p_memsz));
@@ -242,6 +245,9 @@ static bool rom_set_add_elf_buf(RomSet *rs, const char *path, const uint8_t *buf
         if (!ok) {
             return false;
         }
+        if (e_entry >= vaddr && e_entry - vaddr < memsz) {
+            phys_entry = paddr + (e_entry - vaddr);    /* e.g. vmlinux: virtual e_entry */
+        }
         lo = MIN(lo, paddr);
         hi = MAX(hi, paddr + memsz);
         loaded++;
@@ -251,7 +257,7 @@ static bool rom_set_add_elf_buf(RomSet *rs, const char *path, const uint8_t *buf
         return false;
     }
     if (entry) {
-        *entry = ld64(buf + offsetof(Elf64_Ehdr, e_entry));
+        *entry = phys_entry;
     }
     if (low) {
         *low = lo;

@@ -47,7 +47,8 @@ static char *write_file(Fixture *f, const char *name, const void *data, size_t l
     return path;
 }
 
-/* An ELF with one PT_LOAD of 16 bytes of text (plus bss_len) at paddr. */
+/* An ELF with one PT_LOAD of 16 bytes of text (plus bss_len) at paddr, linked at a
+ * different virtual address. */
 static GByteArray *make_elf(uint16_t machine, uint64_t paddr, uint64_t bss_len)
 {
     Elf64_Ehdr eh = { 0 };
@@ -60,7 +61,7 @@ static GByteArray *make_elf(uint16_t machine, uint64_t paddr, uint64_t bss_len)
     eh.e_type = ET_EXEC;
     eh.e_machine = machine;
     eh.e_version = EV_CURRENT;
-    eh.e_entry = paddr + 4;
+    eh.e_entry = 0xffffffff00000000ULL + paddr + 4;    /* virtual, as in vmlinux */
     eh.e_phoff = sizeof(eh);
     eh.e_ehsize = sizeof(eh);
     eh.e_phentsize = sizeof(ph);
@@ -87,7 +88,7 @@ static void test_elf_load(Fixture *f, gconstpointer data)
     g_assert_true(loader_is_elf(path));
     g_assert_true(load_elf64(path, &f->as, 243, &entry, &low, &high, &err));
     g_assert_null(err);
-    g_assert_cmphex(entry, ==, RAM_BASE + 0x1004);
+    g_assert_cmphex(entry, ==, RAM_BASE + 0x1004);     /* translated to physical */
     g_assert_cmphex(low, ==, RAM_BASE + 0x1000);
     g_assert_cmphex(high, ==, RAM_BASE + 0x1000 + 16 + 32);
     g_assert_cmpmem(f->ram.ram + 0x1000, 16, "0123456789abcdef", 16);

@@ -12,7 +12,9 @@ bool load_file(const char *path, uint64_t max_size, uint8_t **data, uint64_t *si
 /* True when path starts with the ELF magic. */
 bool loader_is_elf(const char *path);
 /* Loads the PT_LOAD segments of a 64-bit little-endian ELF for machine em (EM_RISCV=243,
- * EM_X86_64=62) into as (ROM-writable). Every segment must land in mapped memory. */
+ * EM_X86_64=62) at their physical addresses into as (ROM-writable). Every segment must land
+ * in mapped memory. *entry is e_entry translated to a physical address through the segment
+ * whose virtual range holds it (unchanged when none does); [low, high) spans the segments. */
 bool load_elf64(const char *path, AddressSpace *as, uint16_t em, uint64_t *entry,
                 uint64_t *low, uint64_t *high, Error **errp);
 /* Loads a raw image at addr; fails when it is larger than max_size or lands unmapped. */
