@@ -126,22 +126,27 @@ static void usage(void)
            "Vessel emulator version %s: a small full-system emulator speaking QEMU's "
            "options.\n\n", VESSEL_VERSION);
     for (const CmdOption *o = cmd_options; o->name; o++) {
-        char *line;
+        GString *line = g_string_new(NULL);
+        char **lines;
 
         if (!o->help) {
             continue;
         }
-        line = g_strdup_printf("-%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        printf("%s\n", line);
-        g_free(line);
-        {
-            char **lines = g_strsplit(o->help, "\n", -1);
-
-            for (int i = 0; lines[i]; i++) {
-                printf("                %s\n", lines[i]);
-            }
-            g_strfreev(lines);
+        /* Aliases follow their main entry: "-M, -machine NAME". */
+        g_string_append_printf(line, "-%s", o->name);
+        for (const CmdOption *a = o + 1; a->name && !a->help; a++) {
+            g_string_append_printf(line, ", -%s", a->name);
         }
+        if (o->arg) {
+            g_string_append_printf(line, " %s", o->arg);
+        }
+        printf("%s\n", line->str);
+        g_string_free(line, TRUE);
+        lines = g_strsplit(o->help, "\n", -1);
+        for (int i = 0; lines[i]; i++) {
+            printf("        %s\n", lines[i]);
+        }
+        g_strfreev(lines);
     }
     printf("\nEvery option may also be spelled with two dashes (--kernel).\n");
 }
