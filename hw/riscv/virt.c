@@ -694,10 +694,15 @@ static bool virt_init(Machine *m, Error **errp)
         char name[32];
         snprintf(name, sizeof(name), "virtio-mmio[%u]", i);
         vb->virtio[i] = OBJECT_CHECK(VirtioMmio, object_new(&virtio_mmio_class));
+        vb->virtio[i]->irq = &vb->plic->in[VIRT_VIRTIO_IRQ + i];
         if (!virt_add_device(m, OBJECT(vb->virtio[i]), name, &vb->virtio[i]->mmio,
                              VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_STRIDE, errp)) {
             return false;
         }
+    }
+    /* As in QEMU, the first -device virtio-*-device takes the highest slot. */
+    for (int i = VIRT_VIRTIO_COUNT - 1; i >= 0; i--) {
+        virtio_mmio_register_bus(vb->virtio[i], i);
     }
 
     return virt_load_boot(m, vb, errp);
