@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -245,6 +246,20 @@ static void test_specs(void)
     g_assert_true(g_str_has_suffix(chardev_filename(chr), ",server=on"));
     g_assert_false(chr_is_connected(chr));
     g_assert_cmpint(chr_write(chr, (const uint8_t *)"x", 1), ==, -1);
+    {
+        int port = atoi(strrchr(chardev_filename(chr), ':') + 1);
+        char *srv_name, *cli_name;
+        Chardev *cli = new_chardev("socket,id=tcpcli,host=127.0.0.1,port=%d,nodelay=on", port);
+
+        g_assert_true(pump_until(chr_connected, chr));
+        srv_name = g_strdup_printf("tcp:127.0.0.1:%d,server=on <-> 127.0.0.1:", port);
+        cli_name = g_strdup_printf(" <-> 127.0.0.1:%d", port);
+        g_assert_true(g_str_has_prefix(chardev_filename(chr), srv_name));
+        g_assert_true(g_str_has_prefix(chardev_filename(cli), "tcp:127.0.0.1:"));
+        g_assert_true(g_str_has_suffix(chardev_filename(cli), cli_name));
+        g_free(srv_name);
+        g_free(cli_name);
+    }
 
     static const char *const bad[] = { "vc", "foo:bar", "chardev:nosuch", "tcp:nohostport" };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
