@@ -2,6 +2,7 @@
 #define BLOCK_BLOCK_INT_H
 
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
