@@ -743,10 +743,6 @@ int main(int argc, char **argv)
     memory_system_init();
     mainloop_init();
     machine_requests_init();
-    g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
-    g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
-    g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
-
     for (guint i = 0; i < cfg.chardevs->len; i++) {
         if (!chardev_new_from_string(g_ptr_array_index(cfg.chardevs, i), &err)) {
             fail("-chardev", err);
@@ -755,6 +751,10 @@ int main(int argc, char **argv)
     if (!create_serials(&cfg, m, &err)) {
         fail(NULL, err);
     }
+    /* After the chardevs: a socket waiting for its client (wait=on) stays interruptible. */
+    g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+    g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+    g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
     m->accel = accel_select(m, cfg.accel ? cfg.accel : "tcg", &err);
     if (!m->accel) {
         fail("-accel", err);

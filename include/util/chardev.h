@@ -35,7 +35,8 @@ Chardev *chardev_new_from_string(const char *str, Error **errp);
 Chardev *chardev_new_from_spec(const char *spec, const char *id, Error **errp);
 Chardev *chardev_find(const char *id);
 const char *chardev_id(const Chardev *chr);
-/* The filename as "info chardev" prints it ("stdio", "pty:/dev/pts/3", "unix:/x,server=on"). */
+/* The filename as "info chardev" prints it ("stdio", "pty:/dev/pts/3", "unix:/x,server=on").
+ * Valid until the back end connects or disconnects: copy it to keep it. */
 const char *chardev_filename(const Chardev *chr);
 /* Calls fn for every back end, in creation order. */
 void chardev_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);

@@ -259,6 +259,7 @@ def test_daemonize_error_reaches_parent():
 def test_pty_serial_message():
     proc = spawn(["-M", "virt", "-S", "-display", "none", "-serial", "pty"])
     line = proc.stderr.readline().decode()
+    time.sleep(0.5)  # the message comes before the signal handlers are installed
     proc.send_signal(signal.SIGTERM)
     status, out, err = finish(proc)
     m = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)$", line.strip())
