@@ -345,6 +345,29 @@ static void test_socket_reconnect(void)
     g_free(path);
 }
 
+static void test_socket_client_reconnect(void)
+{
+    char *path = tmp_path("client.sock");
+    char *want = g_strdup_printf("disconnected:unix:%s", path);
+    Chardev *cli = new_chardev("socket,id=recli,path=%s,reconnect=1", path);
+    Chardev *srv;
+    TestFe fe;
+
+    /* No server yet: the client starts disconnected and retries every second. */
+    fe_init(&fe);
+    g_assert_false(chr_is_connected(cli));
+    g_assert_cmpstr(chardev_filename(cli), ==, want);
+    fe_attach(cli, &fe);
+    srv = new_chardev("socket,id=resrv,path=%s,server=on,wait=off", path);
+    g_assert_true(pump_until(chr_connected, cli));
+    g_assert_true(pump_until(chr_connected, srv));
+    g_assert_cmpstr(fe.events->str, ==, "O");
+    chr_write(srv, (const uint8_t *)"hello", 5);
+    wait_for(fe.in, "hello");
+    g_free(want);
+    g_free(path);
+}
+
 static void test_mux_escapes(void)
 {
     char *path = tmp_path("mux.sock");
@@ -444,6 +467,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/specs", test_specs);
     g_test_add_func("/chardev/socket-pair", test_socket_pair);
     g_test_add_func("/chardev/socket-reconnect", test_socket_reconnect);
+    g_test_add_func("/chardev/socket-client-reconnect", test_socket_client_reconnect);
     g_test_add_func("/chardev/mux-escapes", test_mux_escapes);
     g_test_add_func("/chardev/mux-frontend-limit", test_mux_frontend_limit);
     int status = g_test_run();
