@@ -26,6 +26,19 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
+# --- vessel-img begin ---
+# The image tool: build/vessel-img from block/img/vessel-img.c, kept out of libvessel.a
+# (this section sits before the libvessel.a rule, whose prerequisites expand at parse time).
+IMG_MAIN_SRC := block/img/vessel-img.c
+LIB_SRCS := $(filter-out $(IMG_MAIN_SRC),$(LIB_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+
+all: $(BUILD)/vessel-img
+
+$(BUILD)/vessel-img: $(BUILD)/$(IMG_MAIN_SRC:.c=.o) $(BUILD)/libvessel.a
+	$(CC) $(CFLAGS) -o $@ $< $(LINK_LIB) $(LDLIBS)
+# --- vessel-img end ---
+
 LINK_LIB := -Wl,--whole-archive $(BUILD)/libvessel.a -Wl,--no-whole-archive
 
 .PHONY: all clean distclean check run unit-tests assets install
