@@ -500,6 +500,8 @@ static int img_create(int argc, char **argv)
         img_print_create_opts(filename, fmt, &opts);
         fflush(stdout);
     }
+    /* Images are whole sectors long (the line above shows the size as given). */
+    opts.size = (opts.size + BDRV_SECTOR_SIZE - 1) & ~(uint64_t)(BDRV_SECTOR_SIZE - 1);
     if (!bdrv_create(fmt, filename, &opts, &err)) {
         error_prepend(&err, "%s: ", filename);
         ret = img_fail(err);
