@@ -17,6 +17,7 @@
 #include "accel/accel.h"
 #include "hw/core/machine.h"
 #include "hw/core/memory.h"
+#include "hw/core/qdev.h"
 #include "util/chardev.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -41,6 +42,7 @@ typedef enum OptId {
     OPT_DISPLAY,
     OPT_SERIAL,
     OPT_CHARDEV,
+    OPT_DEVICE,
     OPT_PAUSED,
     OPT_NO_REBOOT,
     OPT_NO_SHUTDOWN,
@@ -83,6 +85,8 @@ static const CmdOption cmd_options[] = {
     { "chardev", OPT_CHARDEV, "BACKEND,id=ID[,...]",
       "character device: null, stdio, file (path=), pty, socket (path= or host=,port=;\n"
       "server=on, wait=off, reconnect=SECS); mux=on shares it between front ends" },
+    { "device", OPT_DEVICE, "DRIVER[,id=ID][,bus=BUS][,PROP=VALUE...]",
+      "add a device ('-device help' lists them, '-device DRIVER,help' its properties)" },
     { "S", OPT_PAUSED, NULL, "do not start the CPUs at startup (use the monitor's 'cont')" },
     { "no-reboot", OPT_NO_REBOOT, NULL, "exit instead of rebooting" },
     { "no-shutdown", OPT_NO_SHUTDOWN, NULL, "stop the guest on shutdown instead of exiting" },
@@ -107,6 +111,7 @@ typedef struct Config {
     bool nographic;
     GPtrArray *serials;       /* of const char * specs */
     GPtrArray *chardevs;      /* of const char * -chardev strings */
+    GPtrArray *devices;       /* of const char * -device strings */
     bool paused, no_reboot, no_shutdown;
     char *name, *process_name;
     const char *pidfile;
@@ -366,6 +371,27 @@ static bool parse_name(Config *cfg, const char *arg, Error **errp)
     return ok;
 }
 
+/* Queues a -device for after board creation; help needs no machine and exits here. */
+static bool parse_device(Config *cfg, const char *arg, Error **errp)
+{
+    Opts *opts = opts_parse(arg, "driver", errp);
+    if (!opts) {
+        return false;
+    }
+    const char *driver = opts_get(opts, "driver");
+    bool help = opts_has(opts, "help") || (driver && (!strcmp(driver, "help") ||
+                                                      !strcmp(driver, "?")));
+    opts_free(opts);
+    if (help) {
+        if (!device_create(arg, errp) && !device_help_printed()) {
+            return false;
+        }
+        exit(0);
+    }
+    g_ptr_array_add(cfg->devices, (gpointer)arg);
+    return true;
+}
+
 /* Applies one option; false with *errp when its argument is bad. Help options exit. */
 static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Error **errp)
 {
@@ -414,6 +440,8 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
     case OPT_CHARDEV:
         g_ptr_array_add(cfg->chardevs, (gpointer)arg);
         return true;
+    case OPT_DEVICE:
+        return parse_device(cfg, arg, errp);
     case OPT_PAUSED:
         cfg->paused = true;
         return true;
@@ -707,6 +735,7 @@ int main(int argc, char **argv)
 
     cfg.serials = g_ptr_array_new();
     cfg.chardevs = g_ptr_array_new();
+    cfg.devices = g_ptr_array_new();
     parse_command_line(&cfg, argc, argv);
     if (!validate(&cfg, &err)) {
         fail(NULL, err);
@@ -759,7 +788,18 @@ int main(int argc, char **argv)
     if (!m->accel) {
         fail("-accel", err);
     }
-    if (!m->mc->init(m, &err) || !machine_start_cpus(m, cfg.paused, &err)) {
+    if (!m->mc->init(m, &err)) {
+        fail(NULL, err);
+    }
+    for (guint i = 0; i < cfg.devices->len; i++) {
+        const char *spec = g_ptr_array_index(cfg.devices, i);
+        if (!device_create(spec, &err)) {
+            error_prepend(&err, "-device %s: ", spec);
+            fail(NULL, err);
+        }
+    }
+    qdev_machine_creation_done();
+    if (!machine_start_cpus(m, cfg.paused, &err)) {
         fail(NULL, err);
     }
     if (cfg.daemonize) {
