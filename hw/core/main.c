@@ -18,6 +18,7 @@
 #include "hw/core/machine.h"
 #include "hw/core/memory.h"
 #include "hw/core/qdev.h"
+#include "monitor/monitor.h"
 #include "util/chardev.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -43,6 +44,9 @@ typedef enum OptId {
     OPT_SERIAL,
     OPT_CHARDEV,
     OPT_DEVICE,
+    OPT_QMP,
+    OPT_MONITOR,
+    OPT_MON,
     OPT_PAUSED,
     OPT_NO_REBOOT,
     OPT_NO_SHUTDOWN,
@@ -87,6 +91,13 @@ static const CmdOption cmd_options[] = {
       "server=on, wait=off, reconnect=SECS); mux=on shares it between front ends" },
     { "device", OPT_DEVICE, "DRIVER[,id=ID][,bus=BUS][,PROP=VALUE...]",
       "add a device ('-device help' lists them, '-device DRIVER,help' its properties)" },
+    { "qmp", OPT_QMP, "SPEC",
+      "QMP monitor on SPEC, e.g. unix:PATH,server=on,wait=off or tcp:HOST:PORT,server=on,\n"
+      "wait=off (every client gets its own session), stdio, chardev:ID" },
+    { "qmp-pretty", OPT_QMP, "SPEC", "like -qmp, with indented JSON output" },
+    { "monitor", OPT_MONITOR, "SPEC", "HMP (human) monitor on SPEC, as for -qmp; none for none" },
+    { "mon", OPT_MON, "chardev=ID[,mode=readline|control][,pretty=on|off]",
+      "monitor on the -chardev ID (mode=control: QMP)" },
     { "S", OPT_PAUSED, NULL, "do not start the CPUs at startup (use the monitor's 'cont')" },
     { "no-reboot", OPT_NO_REBOOT, NULL, "exit instead of rebooting" },
     { "no-shutdown", OPT_NO_SHUTDOWN, NULL, "stop the guest on shutdown instead of exiting" },
@@ -442,6 +453,10 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         return true;
     case OPT_DEVICE:
         return parse_device(cfg, arg, errp);
+    case OPT_QMP:
+    case OPT_MONITOR:
+    case OPT_MON:
+        return monitor_add_option(o->name, arg, errp);
     case OPT_PAUSED:
         cfg->paused = true;
         return true;
@@ -706,9 +721,12 @@ static gboolean on_signal(gpointer opaque)
 static bool create_serials(Config *cfg, Machine *m, Error **errp)
 {
     if (cfg->serials->len == 0) {
-        /* QEMU's defaults: the console on stdio with -nographic, else a (absent) display's vc,
-         * which without a display is a sink. */
-        g_ptr_array_add(cfg->serials, (gpointer)(cfg->nographic ? "mon:stdio" : "null"));
+        /* QEMU's defaults: the console on stdio with -nographic (sharing it with the HMP
+         * monitor unless a monitor option was given), else a (absent) display's vc, which
+         * without a display is a sink. */
+        g_ptr_array_add(cfg->serials, (gpointer)(!cfg->nographic ? "null" :
+                                                 monitor_options_given() ? "stdio"
+                                                                         : "mon:stdio"));
     }
     for (guint i = 0; i < cfg->serials->len; i++) {
         const char *spec = g_ptr_array_index(cfg->serials, i);
@@ -777,7 +795,7 @@ int main(int argc, char **argv)
             fail("-chardev", err);
         }
     }
-    if (!create_serials(&cfg, m, &err)) {
+    if (!create_serials(&cfg, m, &err) || !monitor_start_all(&err)) {
         fail(NULL, err);
     }
     /* After the chardevs: a socket waiting for its client (wait=on) stays interruptible. */
@@ -799,6 +817,13 @@ int main(int argc, char **argv)
         }
     }
     qdev_machine_creation_done();
+    /* -serial mon:...: the HMP monitor is the mux's second front end, after the UART. */
+    for (guint i = 0; i < cfg.serials->len; i++) {
+        if (g_str_has_prefix(g_ptr_array_index(cfg.serials, i), "mon:") && m->serial[i] &&
+            !monitor_attach_chardev(m->serial[i], false, false, true, &err)) {
+            fail(NULL, err);
+        }
+    }
     if (!machine_start_cpus(m, cfg.paused, &err)) {
         fail(NULL, err);
     }
