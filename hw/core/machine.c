@@ -73,7 +73,6 @@ void machine_print_list(void)
         const MachineClass *mc = g_ptr_array_index(list, i);
         printf("%-20s %s%s\n", mc->name, mc->desc, mc->is_default ? " (default)" : "");
     }
-    printf("%-20s %s\n", "none", "empty machine");
     g_ptr_array_free(list, true);
 }
 
