@@ -43,16 +43,16 @@ void readline_destroy(ReadLine *rl)
 static void rl_redraw(Monitor *mon)
 {
     ReadLine *rl = &mon->rl;
+    GString *s = g_string_new("\r" HMP_PROMPT);
 
-    monitor_write(mon, "\r", 1);
-    hmp_show_prompt(mon);
-    monitor_write(mon, "\033[K", 3);
+    /* One write, so that a client never sees half a redraw. */
+    g_string_append_len(s, rl->line, rl->len);
+    g_string_append(s, "\033[K");
     if (rl->len > rl->cursor) {
-        char back[16];
-
-        snprintf(back, sizeof(back), "\033[%dD", rl->len - rl->cursor);
-        monitor_write(mon, back, strlen(back));
+        g_string_append_printf(s, "\033[%dD", rl->len - rl->cursor);
     }
+    monitor_write(mon, s->str, s->len);
+    g_string_free(s, TRUE);
 }
 
 static void rl_insert(Monitor *mon, char c)

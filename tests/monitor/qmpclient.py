@@ -148,7 +148,8 @@ class Hmp:
         self.banner = self.until_prompt()
 
     def until_prompt(self):
-        while not self.buf.endswith(b"(qemu) "):
+        # Redraws print "\r(qemu) ..."; a fresh prompt follows a line end.
+        while not self.buf.endswith(b"\n(qemu) "):
             data = self.sock.recv(65536)
             if not data:
                 raise AssertionError("HMP connection closed; got %r" % self.buf[-300:])
