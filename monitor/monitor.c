@@ -607,12 +607,18 @@ void monitor_emit_event(const char *name, JsonObject *data)
         json_object_set_object_member(msg, "data", data);
     }
     json_node_take_object(node, msg);
-    for (guint i = 0; monitors && i < monitors->len; i++) {
-        Monitor *mon = g_ptr_array_index(monitors, i);
+    if (monitors) {
+        /* A copy: a client whose socket fails while we write leaves the list. */
+        GPtrArray *targets = g_ptr_array_copy(monitors, NULL, NULL);
 
-        if (mon->qmp && mon->negotiated && !mon->closed) {
-            qmp_send(mon, node);
+        for (guint i = 0; i < targets->len; i++) {
+            Monitor *mon = g_ptr_array_index(targets, i);
+
+            if (mon->qmp && mon->negotiated && !mon->closed) {
+                qmp_send(mon, node);
+            }
         }
+        g_ptr_array_free(targets, TRUE);
     }
     json_node_unref(node);
 }
