@@ -859,6 +859,14 @@ static JsonNode *qmp_qom_get(Monitor *mon, JsonObject *args, Error **errp)
     if (!text) {
         return NULL;
     }
+    if (prop->info->json) {
+        n = json_from_string(text, NULL);
+        if (!n) {
+            error_setg(errp, "Property '%s.%s' has no valid value", obj->cls->name, name);
+        }
+        g_free(text);
+        return n;
+    }
     n = json_node_new(JSON_NODE_VALUE);
     if (prop_is_bool(prop)) {
         json_node_set_boolean(n, !strcmp(text, "true") || !strcmp(text, "on"));

@@ -285,7 +285,7 @@ bool object_property_set_str(Object *obj, const char *name, const char *value, E
         error_setg(errp, "Property '%s.%s' not found", obj->cls->name, name);
         return false;
     }
-    if (obj->realized) {
+    if (obj->realized && !p->info->runtime) {
         error_setg(errp, "Attempt to set property '%s' on device '%s' after it was realized",
                    name, obj->cls->name);
         return false;
@@ -299,6 +299,9 @@ char *object_property_get_str(Object *obj, const char *name, Error **errp)
     if (!p) {
         error_setg(errp, "Property '%s.%s' not found", obj->cls->name, name);
         return NULL;
+    }
+    if (p->info->get_checked) {
+        return p->info->get_checked(obj, p, errp);
     }
     return p->info->get(obj, p);
 }

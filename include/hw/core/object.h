@@ -24,6 +24,10 @@ typedef struct PropertyInfo {
     bool (*set)(Object *obj, const Property *prop, const char *value, Error **errp);
     char *(*get)(Object *obj, const Property *prop);   /* g_free the result */
     void (*release)(Object *obj, const Property *prop); /* frees owned storage, may be NULL */
+    /* Optional: a read that can fail (NULL with *errp); object_property_get_str prefers it. */
+    char *(*get_checked)(Object *obj, const Property *prop, Error **errp);
+    bool json;       /* get returns JSON text: qom-get passes it on as a structured value */
+    bool runtime;    /* set also works on a realized object (a run-time knob) */
 } PropertyInfo;
 
 struct Property {
