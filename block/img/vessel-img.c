@@ -1592,8 +1592,7 @@ static int img_resize(int argc, char **argv)
 
     /* "-5M" would look like an option: take a trailing size argument out first. */
     if (argc >= 3 && argv[argc - 1][0] == '-' && g_ascii_isdigit(argv[argc - 1][1])) {
-        argv[--argc] = NULL;
-        sizearg = argv[argc];
+        sizearg = argv[--argc];
     } else {
         sizearg = NULL;
     }

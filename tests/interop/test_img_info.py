@@ -30,12 +30,13 @@ def _images(w):
     w.qemu("create", "-q", "-f", "qcow2", "-b", "../plain.qcow2", "-F", "qcow2",
            "sub/top.qcow2")
     w.qemu_io("sub/top.qcow2", "qcow2", ["write -P 0x31 %d 65536" % MIB])
+    w.qemu("create", "-q", "-f", "qcow2", "-b", "plain.qcow2", "-F", "qcow2", "near.qcow2")
     w.qemu("create", "-q", "-f", "raw", "r.raw", "5M")
     w.qemu("create", "-q", "-f", "qcow2", "snap.qcow2", str(SIZE))
     w.qemu("snapshot", "-c", "one", "snap.qcow2")
     w.qemu("snapshot", "-c", "two", "snap.qcow2")
-    return ["plain.qcow2", "v2.qcow2", "lazy.qcow2", "rc1.qcow2", "sub/top.qcow2", "r.raw",
-            "snap.qcow2"]
+    return ["plain.qcow2", "v2.qcow2", "lazy.qcow2", "rc1.qcow2", "sub/top.qcow2",
+            "near.qcow2", "r.raw", "snap.qcow2"]
 
 
 def _same_fields(got, want, where):

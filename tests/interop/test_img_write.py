@@ -255,18 +255,29 @@ def test_amend():
         w.qemu("convert", "-f", "raw", "-O", "qcow2", "src.raw", "a.qcow2")
         steps = [("compat=0.10", {"compat": "0.10"}),
                  ("compat=1.1,lazy_refcounts=on", {"compat": "1.1", "lazy-refcounts": True}),
-                 ("lazy_refcounts=off", {"lazy-refcounts": False}),
-                 ("refcount_bits=64", {"refcount-bits": 64}),
-                 ("refcount_bits=1", {"refcount-bits": 1})]
-        for opts, want in steps:
-            w.vessel("amend", "-o", opts, "a.qcow2")
-            w.qemu_check_clean("a.qcow2")
-            w.qemu_equal("a.qcow2", "src.raw")
-            spec = _qemu_info(w, "a.qcow2")["format-specific"]["data"]
-            for k, v in want.items():
-                assert spec[k] == v, (opts, spec)
+                 ("lazy_refcounts=off", {"lazy-refcounts": False})]
+        _amend_steps(w, steps)
         status, _, err = w.vessel("amend", "-f", "raw", "-o", "size=1M", "src.raw", expect=None)
         assert status == 1 and err, err
+
+
+def _amend_steps(w, steps):
+    for opts, want in steps:
+        w.vessel("amend", "-o", opts, "a.qcow2")
+        w.qemu_check_clean("a.qcow2")
+        w.qemu_equal("a.qcow2", "src.raw")
+        spec = _qemu_info(w, "a.qcow2")["format-specific"]["data"]
+        for k, v in want.items():
+            assert spec[k] == v, (opts, spec)
+
+
+def test_amend_refcount_bits():
+    with Workdir() as w:
+        _source(w)
+        w.qemu("convert", "-f", "raw", "-O", "qcow2", "src.raw", "a.qcow2")
+        _amend_steps(w, [("refcount_bits=64", {"refcount-bits": 64}),
+                         ("refcount_bits=1", {"refcount-bits": 1}),
+                         ("refcount_bits=16", {"refcount-bits": 16})])
 
 
 def test_write_raw_roundtrip():
