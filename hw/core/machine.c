@@ -216,6 +216,11 @@ static gboolean machine_process_requests(gpointer unused)
             machine_emit("RESET", cause);
             if (was_running) {
                 cpus_resume_all();
+            } else if (current_runstate == RUN_STATE_SHUTDOWN ||
+                       current_runstate == RUN_STATE_INTERNAL_ERROR ||
+                       current_runstate == RUN_STATE_GUEST_PANICKED) {
+                /* As QEMU: a reset machine can be started again with cont. */
+                current_runstate = RUN_STATE_PRELAUNCH;
             }
         }
     }
