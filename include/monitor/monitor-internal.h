@@ -118,6 +118,10 @@ const char *monitor_arg_str(JsonObject *args, const char *name, const char *def)
 int64_t monitor_arg_int(JsonObject *args, const char *name, int64_t def);
 bool monitor_arg_has(JsonObject *args, const char *name);
 
+/* Balloon commands (monitor/balloon.c). */
+MonitorHandler qmp_balloon, hmp_balloon, qmp_query_balloon;
+HmpPrinter hmp_print_balloon;
+
 /* The labels and filenames of monitor-owned listeners, for query-chardev. */
 void monitor_foreach_listener(void (*fn)(const char *label, const char *filename,
                                          void *opaque), void *opaque);
