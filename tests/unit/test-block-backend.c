@@ -1,0 +1,214 @@
+/* BlockBackend: -drive/-blockdev parsing, asynchronous requests completing on the main loop,
+ * drain, write-through, statistics, and clear errors for bad options. */
+#include <errno.h>
+#include <string.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include "block/block-backend.h"
+#include "block/block_int.h"
+
+static char *tmpdir;
+
+typedef struct Done {
+    int count;
+    int last_ret;
+} Done;
+
+static void on_done(void *opaque, int ret)
+{
+    Done *d = opaque;
+    d->count++;
+    d->last_ret = ret;
+}
+
+static void wait_for(Done *d, int count)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (d->count < count && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    g_assert_cmpint(d->count, ==, count);
+}
+
+static char *make_image(const char *name, const char *fmt, uint64_t size)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    BlockCreateOpts o = { .set = BLOCK_OPT_SIZE, .size = size };
+    Error *err = NULL;
+    g_assert_true(bdrv_create(fmt, path, &o, &err));
+    return path;
+}
+
+static void test_drive_rw(gconstpointer data)
+{
+    const char *fmt = data;
+    char *name = g_strdup_printf("d.%s", fmt);
+    char *path = make_image(name, fmt, 4 << 20);
+    char *opt = g_strdup_printf("file=%s,format=%s,if=none,id=d-%s,cache=none", path, fmt, fmt);
+    Error *err = NULL;
+    BlockBackend *blk = drive_new(opt, &err);
+    g_assert_nonnull(blk);
+    g_assert_true(blk_by_name(blk_name(blk)) == blk);
+    g_assert_cmpint(blk_getlength(blk), ==, 4 << 20);
+    g_assert_true(blk_enable_write_cache(blk));
+    BlockInfo info;
+    blk_get_info(blk, &info);
+    g_assert_cmpstr(info.format, ==, fmt);
+    g_assert_cmpstr(info.cache_mode, ==, "none");
+
+    enum { N = 32, LEN = 12288 };
+    uint8_t *bufs = g_malloc(N * LEN);
+    Done d = { 0 };
+    for (int i = 0; i < N; i++) {
+        memset(bufs + i * LEN, i + 1, LEN);
+        struct iovec iov[2] = {
+            { bufs + i * LEN, 512 }, { bufs + i * LEN + 512, LEN - 512 },
+        };
+        blk_aio_pwritev(blk, (uint64_t)i * 100000 + 700, iov, 2, on_done, &d);
+    }
+    blk_drain(blk);
+    g_assert_cmpint(d.count, ==, N);
+    g_assert_cmpint(d.last_ret, ==, 0);
+    blk_aio_flush(blk, on_done, &d);
+    wait_for(&d, N + 1);
+    uint8_t *rd = g_malloc(LEN);
+    for (int i = 0; i < N; i++) {
+        struct iovec iov = { rd, LEN };
+        blk_aio_preadv(blk, (uint64_t)i * 100000 + 700, &iov, 1, on_done, &d);
+        wait_for(&d, N + 2 + i);
+        g_assert_cmpint(d.last_ret, ==, 0);
+        g_assert_cmpmem(rd, LEN, bufs + i * LEN, LEN);
+    }
+    /* Past the end: an error reaches the callback. */
+    struct iovec iov = { rd, 512 };
+    blk_aio_preadv(blk, 4 << 20, &iov, 1, on_done, &d);
+    blk_drain(blk);
+    g_assert_cmpint(d.last_ret, <, 0);
+    const BlockAcctStats *st = blk_get_stats(blk);
+    g_assert_cmpuint(st->wr_operations, ==, N);
+    g_assert_cmpuint(st->wr_bytes, ==, (uint64_t)N * LEN);
+    g_assert_cmpuint(st->rd_operations, ==, N);
+    g_assert_cmpuint(st->failed_rd_operations, ==, 1);
+    g_assert_cmpuint(st->flush_operations, ==, 1);
+    blk_aio_pwrite_zeroes(blk, 0, 65536, true, on_done, &d);
+    blk_drain(blk);
+    g_assert_cmpint(d.last_ret, ==, 0);
+    blk_flush_all();
+    g_free(rd);
+    g_free(bufs);
+    g_free(opt);
+    g_free(name);
+    g_free(path);
+}
+
+static void test_blockdev(void)
+{
+    char *path = make_image("bd.qcow2", "qcow2", 1 << 20);
+    char *opt = g_strdup_printf("driver=qcow2,node-name=disk0,file.driver=file,"
+                                "file.filename=%s,read-only=on", path);
+    Error *err = NULL;
+    BlockBackend *blk = blockdev_new(opt, &err);
+    g_assert_nonnull(blk);
+    g_assert_true(blk_is_read_only(blk));
+    g_assert_true(blk_by_name("disk0") == blk);
+    BlockInfo info;
+    blk_get_info(blk, &info);
+    g_assert_cmpstr(info.device, ==, "");
+    g_assert_cmpstr(info.node_name, ==, "disk0");
+    g_free(opt);
+    opt = g_strdup_printf("json:{\"driver\": \"qcow2\", \"node-name\": \"disk1\", "
+                          "\"file\": {\"driver\": \"file\", \"filename\": \"%s\"}}", path);
+    blk = blockdev_new(opt, &err);
+    g_assert_nonnull(blk);
+    g_assert_false(blk_is_read_only(blk));
+    g_free(opt);
+    g_free(path);
+}
+
+static void expect_error(BlockBackend *(*fn)(const char *, Error **), const char *opt,
+                         const char *substr)
+{
+    Error *err = NULL;
+    g_assert_null(fn(opt, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), substr)) {
+        g_test_message("'%s' lacks '%s'", error_get_pretty(err), substr);
+        g_assert_not_reached();
+    }
+    error_free(err);
+}
+
+static void test_errors(void)
+{
+    char *path = make_image("e.raw", "raw", 1 << 20);
+    char *opt = g_strdup_printf("file=%s,format=raw,bogus=1", path);
+    expect_error(drive_new, opt, "Invalid parameter 'bogus'");
+    g_free(opt);
+    opt = g_strdup_printf("file=%s,format=qcow2", path);
+    expect_error(drive_new, opt, "not in qcow2 format");
+    g_free(opt);
+    opt = g_strdup_printf("file=%s,format=raw,cache=sometimes", path);
+    expect_error(drive_new, opt, "Invalid cache mode");
+    g_free(opt);
+    opt = g_strdup_printf("file=%s,format=nope", path);
+    expect_error(drive_new, opt, "Unknown driver 'nope'");
+    g_free(opt);
+    expect_error(drive_new, "file=/nonexistent/x.img,format=raw", "Could not open");
+    expect_error(drive_new, "format=raw", "file=");
+    opt = g_strdup_printf("file=%s,format=raw,if=ide", path);
+    expect_error(drive_new, opt, "if=ide");
+    g_free(opt);
+    opt = g_strdup_printf("file=%s,format=raw,id=same", path);
+    Error *err = NULL;
+    g_assert_nonnull(drive_new(opt, &err));
+    expect_error(drive_new, opt, "Duplicate ID");
+    g_free(opt);
+    expect_error(blockdev_new, "driver=raw", "node-name");
+    g_free(path);
+}
+
+static void test_writethrough_ro(void)
+{
+    char *path = make_image("wt.raw", "raw", 1 << 20);
+    char *opt = g_strdup_printf("file=%s,format=raw,if=virtio,cache=writethrough,readonly=on",
+                                path);
+    Error *err = NULL;
+    BlockBackend *blk = drive_new(opt, &err);
+    g_assert_nonnull(blk);
+    g_assert_false(blk_enable_write_cache(blk));
+    g_assert_true(blk_is_read_only(blk));
+    uint8_t buf[512] = { 1 };
+    struct iovec iov = { buf, 512 };
+    Done d = { 0 };
+    blk_aio_pwritev(blk, 0, &iov, 1, on_done, &d);
+    blk_drain(blk);
+    g_assert_cmpint(d.last_ret, ==, -EPERM);
+    GPtrArray *list = drive_list_if_virtio();
+    bool found = false;
+    for (guint i = 0; i < list->len; i++) {
+        found |= g_ptr_array_index(list, i) == blk;
+    }
+    g_assert_true(found);
+    g_assert_true(blk_attach_dev(blk, &d, &err));
+    g_assert_false(blk_attach_dev(blk, buf, &err));
+    error_free(err);
+    g_ptr_array_unref(list);
+    g_free(opt);
+    g_free(path);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("vessel-blk-XXXXXX", NULL);
+    g_test_add_data_func("/block-backend/drive-rw/raw", "raw", test_drive_rw);
+    g_test_add_data_func("/block-backend/drive-rw/qcow2", "qcow2", test_drive_rw);
+    g_test_add_func("/block-backend/blockdev", test_blockdev);
+    g_test_add_func("/block-backend/errors", test_errors);
+    g_test_add_func("/block-backend/writethrough-readonly", test_writethrough_ro);
+    int ret = g_test_run();
+    char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+    g_assert_true(system(cmd) == 0);
+    g_free(cmd);
+    return ret;
+}
