@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include "accel/accel.h"
+#include "block/block-backend.h"
 #include "hw/core/machine.h"
 #include "hw/core/memory.h"
 #include "hw/core/qdev.h"
@@ -55,6 +56,8 @@ typedef enum OptId {
     OPT_DAEMONIZE,
     OPT_LOG_ITEMS,
     OPT_LOG_FILE,
+    OPT_DRIVE,
+    OPT_BLOCKDEV,
 } OptId;
 
 typedef struct CmdOption {
@@ -107,6 +110,10 @@ static const CmdOption cmd_options[] = {
       "detach from the terminal once the machine is set up (needs a non-stdio serial)" },
     { "d", OPT_LOG_ITEMS, "ITEM[,...]", "enable logging of ITEMs ('-d help' lists them)" },
     { "D", OPT_LOG_FILE, "FILE", "write the log to FILE instead of stderr" },
+    { "drive", OPT_DRIVE, "[file=]FILE[,format=raw|qcow2][,if=virtio|none][,id=ID][,cache=MODE]"
+      "[,aio=threads][,readonly=on|off][,discard=ignore|unmap]", "disk image for the guest" },
+    { "blockdev", OPT_BLOCKDEV, "driver=DRV,node-name=NAME[,file.filename=FILE][,...]",
+      "block node graph (dotted keys or JSON), used by -device ...,drive=NAME" },
     { NULL, OPT_HELP, NULL, NULL },
 };
 
@@ -453,6 +460,10 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         return true;
     case OPT_DEVICE:
         return parse_device(cfg, arg, errp);
+    case OPT_DRIVE:
+        return drive_new(arg, errp) != NULL;
+    case OPT_BLOCKDEV:
+        return blockdev_new(arg, errp) != NULL;
     case OPT_QMP:
     case OPT_MONITOR:
     case OPT_MON:
@@ -506,8 +517,8 @@ static void parse_command_line(Config *cfg, int argc, char **argv)
         Error *err = NULL;
 
         if (arg[0] != '-' || !arg[1]) {
-            error_report("unexpected argument '%s' (disk images need -drive, which is not "
-                         "supported yet)", arg);
+            error_report("unexpected argument '%s' (give disk images with -drive file=...)",
+                         arg);
             exit(1);
         }
         if (name[0] == '-') {
@@ -831,6 +842,7 @@ int main(int argc, char **argv)
         daemonize_finish();
     }
     status = mainloop_run();
+    blk_flush_all();
     chardev_cleanup_all();
     return status;
 }
