@@ -441,6 +441,7 @@ void x86_cpu_reset(CPUState *cs)
     env->fx.mxcsr_mask = 0xffff;
     env->pending_vector = -1;
     env->mp_state = cs->index == 0 ? X86_MP_RUNNABLE : X86_MP_UNINITIALIZED;
+    cpu->regs_dirty = true;
 }
 
 void x86_cpu_set_flat32(CPUState *cs, uint64_t entry, uint32_t eax, uint32_t ebx, uint32_t esi)
@@ -460,6 +461,7 @@ void x86_cpu_set_flat32(CPUState *cs, uint64_t entry, uint32_t eax, uint32_t ebx
     env->regs[R_EAX] = eax;
     env->regs[R_EBX] = ebx;
     env->regs[R_ESI] = esi;
+    x86_cpu(cs)->regs_dirty = true;
 }
 
 void x86_cpu_set_long64(CPUState *cs, uint64_t entry, uint64_t cr3, uint64_t gdt_base,
@@ -481,6 +483,7 @@ void x86_cpu_set_long64(CPUState *cs, uint64_t entry, uint64_t cr3, uint64_t gdt
     env->rip = entry;
     env->rflags = X86_FLAG_FIXED1;
     env->regs[R_ESI] = rsi;
+    x86_cpu(cs)->regs_dirty = true;
 }
 
 /* ---- CPUOps ---- */

@@ -195,6 +195,7 @@ typedef struct X86CPU {
     const X86CPUModel *model;
     uint32_t apic_id;
     uint32_t tsc_khz;              /* 0: the accelerator's default */
+    bool regs_dirty;               /* userspace changed env: the accelerator reloads it */
 } X86CPU;
 
 static inline X86CPU *x86_cpu(CPUState *cs)
