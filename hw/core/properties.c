@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <glib.h>
 #include "hw/core/object.h"
+#include "net/net.h"
 #include "util/chardev.h"
 #include "util/option.h"
 
@@ -153,4 +154,52 @@ static char *prop_get_chardev(Object *obj, const Property *prop)
 
 const PropertyInfo prop_info_chardev = {
     .type_name = "str", .set = prop_set_chardev, .get = prop_get_chardev,
+};
+
+static bool prop_set_netdev(Object *obj, const Property *prop, const char *value, Error **errp)
+{
+    NetClientState *nc = net_netdev_find(value);
+
+    if (!nc) {
+        error_setg(errp, "Property '%s.%s' can't find value '%s'", obj->cls->name,
+                   prop->name, value);
+        return false;
+    }
+    if (nc->peer) {
+        error_setg(errp, "Property '%s.%s' can't take value '%s', it's in use",
+                   obj->cls->name, prop->name, value);
+        return false;
+    }
+    *FIELD(obj, prop, NetClientState *) = nc;
+    return true;
+}
+
+static char *prop_get_netdev(Object *obj, const Property *prop)
+{
+    NetClientState *nc = *FIELD(obj, prop, NetClientState *);
+    return g_strdup(nc ? nc->name : "");
+}
+
+const PropertyInfo prop_info_netdev = {
+    .type_name = "str", .set = prop_set_netdev, .get = prop_get_netdev,
+};
+
+static bool prop_set_macaddr(Object *obj, const Property *prop, const char *value,
+                             Error **errp)
+{
+    if (!net_parse_macaddr(value, FIELD(obj, prop, MACAddr))) {
+        error_setg(errp, "Property '%s.%s' doesn't take value '%s'", obj->cls->name,
+                   prop->name, value);
+        return false;
+    }
+    return true;
+}
+
+static char *prop_get_macaddr(Object *obj, const Property *prop)
+{
+    return net_format_macaddr(FIELD(obj, prop, MACAddr));
+}
+
+const PropertyInfo prop_info_macaddr = {
+    .type_name = "str", .set = prop_set_macaddr, .get = prop_get_macaddr,
 };

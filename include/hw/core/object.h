@@ -48,6 +48,8 @@ extern const PropertyInfo prop_info_int32;
 extern const PropertyInfo prop_info_size;    /* uint64 with k/M/G/T suffixes */
 extern const PropertyInfo prop_info_string;  /* char * owned by the object */
 extern const PropertyInfo prop_info_chardev; /* struct Chardev * looked up by id */
+extern const PropertyInfo prop_info_netdev;  /* struct NetClientState * looked up by netdev id */
+extern const PropertyInfo prop_info_macaddr; /* MACAddr (net/net.h), "52:54:00:12:34:56" */
 
 #define DEFINE_PROP(_name, _state, _field, _info, ...) \
     { .name = (_name), .info = &(_info), .offset = offsetof(_state, _field), __VA_ARGS__ }
@@ -60,6 +62,8 @@ extern const PropertyInfo prop_info_chardev; /* struct Chardev * looked up by id
 #define DEFINE_PROP_SIZE(n, s, f, d)   DEFINE_PROP(n, s, f, prop_info_size, .defval = (d))
 #define DEFINE_PROP_STRING(n, s, f)    DEFINE_PROP(n, s, f, prop_info_string)
 #define DEFINE_PROP_CHR(n, s, f)       DEFINE_PROP(n, s, f, prop_info_chardev)
+#define DEFINE_PROP_NETDEV(n, s, f)    DEFINE_PROP(n, s, f, prop_info_netdev)
+#define DEFINE_PROP_MACADDR(n, s, f)   DEFINE_PROP(n, s, f, prop_info_macaddr)
 #define DEFINE_PROP_END                { .name = NULL }
 
 struct ObjectClass {
