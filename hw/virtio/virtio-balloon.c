@@ -486,6 +486,7 @@ const VirtioDeviceClass virtio_balloon_device_class = {
         .props = virtio_balloon_props,
         .desc = "virtio memory balloon",
         .user_creatable = true,
+        .bus_type = "virtio-bus",
         .init = virtio_balloon_init,
         .realize = virtio_balloon_realize,
         .unrealize = virtio_balloon_unrealize,
