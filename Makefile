@@ -109,4 +109,18 @@ $(RISCV_GUEST_ELFS): $(BUILD)/$(RISCV_GUEST_DIR)/%.elf: $(RISCV_GUEST_DIR)/%.S $
 	$(RISCV_GUEST_CC) $(RISCV_GUEST_FLAGS) -o $@ $(RISCV_GUEST_DIR)/crt.S $<
 # --- riscv guest tests end ---
 
+# --- block begin ---
+# qcow2 fuzzer (libFuzzer, clang): 'make fuzz-qcow2', then
+# build/tests/fuzz/fuzz-qcow2 tests/fuzz/corpus-qcow2. The corpus is replayed without
+# libFuzzer by build/tests/unit/test-qcow2-fuzz in 'make check'.
+FUZZ_CC ?= clang
+FUZZ_SRCS := tests/fuzz/fuzz-qcow2.c $(wildcard block/*.c) util/error.c util/option.c
+.PHONY: fuzz-qcow2
+fuzz-qcow2: $(BUILD)/tests/fuzz/fuzz-qcow2
+$(BUILD)/tests/fuzz/fuzz-qcow2: $(FUZZ_SRCS) $(wildcard include/block/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I. \
+	    -D_GNU_SOURCE $(PKG_CFLAGS) -pthread -o $@ $(FUZZ_SRCS) $(LDLIBS)
+# --- block end ---
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
