@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include "accel/accel.h"
+#include "target/i386/cpu.h"
 #include "block/block-backend.h"
 #include "hw/core/machine.h"
 #include "hw/core/memory.h"
@@ -40,6 +41,7 @@ typedef enum OptId {
     OPT_INITRD,
     OPT_APPEND,
     OPT_DTB,
+    OPT_CPU,
     OPT_NOGRAPHIC,
     OPT_DISPLAY,
     OPT_SERIAL,
@@ -82,6 +84,7 @@ static const CmdOption cmd_options[] = {
     { "kernel", OPT_KERNEL, "FILE", "kernel image to boot (ELF or raw Image)" },
     { "initrd", OPT_INITRD, "FILE", "initial ram disk (needs -kernel)" },
     { "append", OPT_APPEND, "CMDLINE", "kernel command line (needs -kernel)" },
+    { "cpu", OPT_CPU, "MODEL", "CPU model of the x86 pc board ('-cpu help' lists them)" },
     { "dtb", OPT_DTB, "FILE", "device tree blob to pass to the guest instead of the built one" },
     { "nographic", OPT_NOGRAPHIC, NULL,
       "no display; serial port and monitor multiplexed on stdio (Ctrl-a h for help)" },
@@ -126,6 +129,7 @@ typedef struct Config {
     bool has_smp;
     unsigned smp;
     const char *bios, *kernel, *initrd, *append, *dtb;
+    const char *cpu;
     bool nographic;
     GPtrArray *serials;       /* of const char * specs */
     GPtrArray *chardevs;      /* of const char * -chardev strings */
@@ -439,6 +443,13 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         return true;
     case OPT_APPEND:
         cfg->append = arg;
+        return true;
+    case OPT_CPU:
+        if (strcmp(arg, "help") == 0) {
+            x86_cpu_print_list();
+            exit(0);
+        }
+        cfg->cpu = arg;
         return true;
     case OPT_DTB:
         cfg->dtb = arg;
@@ -794,6 +805,7 @@ int main(int argc, char **argv)
     m->initrd = g_strdup(cfg.initrd);
     m->append = g_strdup(cfg.append);
     m->dtb = g_strdup(cfg.dtb);
+    m->cpu_type = g_strdup(cfg.cpu);
     m->bios = g_strdup(cfg.bios);
     m->no_reboot = cfg.no_reboot;
     m->no_shutdown = cfg.no_shutdown;

@@ -35,6 +35,7 @@ struct Machine {
     unsigned smp;
     char *name;                       /* -name */
     char *kernel, *initrd, *append, *dtb, *bios;
+    char *cpu_type;                   /* -cpu model name; NULL: the board's default */
     bool no_reboot, no_shutdown;
     const AccelOps *accel;
     CPUState **cpus;                  /* smp entries, created by the board */
