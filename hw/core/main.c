@@ -21,6 +21,7 @@
 #include "hw/core/memory.h"
 #include "hw/core/qdev.h"
 #include "monitor/monitor.h"
+#include "net/net.h"
 #include "util/chardev.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -60,6 +61,9 @@ typedef enum OptId {
     OPT_LOG_FILE,
     OPT_DRIVE,
     OPT_BLOCKDEV,
+    OPT_NETDEV,
+    OPT_NIC,
+    OPT_OBJECT,
 } OptId;
 
 typedef struct CmdOption {
@@ -117,6 +121,13 @@ static const CmdOption cmd_options[] = {
       "[,aio=threads][,readonly=on|off][,discard=ignore|unmap]", "disk image for the guest" },
     { "blockdev", OPT_BLOCKDEV, "driver=DRV,node-name=NAME[,file.filename=FILE][,...]",
       "block node graph (dotted keys or JSON), used by -device ...,drive=NAME" },
+    { "netdev", OPT_NETDEV, "TYPE,id=ID[,...]",
+      "network back end: user[,hostfwd=tcp::PORT-:PORT,...], tap[,ifname=,fd=],\n"
+      "socket[,listen=|connect=|mcast=|udp=], stream, dgram ('-netdev help' lists them)" },
+    { "nic", OPT_NIC, "[TYPE][,model=M][,mac=MAC][,...]",
+      "a NIC on a new back end (-netdev TYPE options); none for no NIC" },
+    { "object", OPT_OBJECT, "filter-dump,id=ID,netdev=NETDEV,file=FILE[,maxlen=N]",
+      "create an object: filter-dump writes a netdev's traffic to a pcap file" },
     { NULL, OPT_HELP, NULL, NULL },
 };
 
@@ -134,6 +145,10 @@ typedef struct Config {
     GPtrArray *serials;       /* of const char * specs */
     GPtrArray *chardevs;      /* of const char * -chardev strings */
     GPtrArray *devices;       /* of const char * -device strings */
+    GPtrArray *netdevs;       /* of const char * -netdev strings */
+    GPtrArray *nics;          /* of const char * -nic strings */
+    GPtrArray *objects;       /* of const char * -object strings */
+    GPtrArray *nic_devices;   /* of char * device strings -nic asks for */
     bool paused, no_reboot, no_shutdown;
     char *name, *process_name;
     const char *pidfile;
@@ -475,6 +490,19 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         return drive_new(arg, errp) != NULL;
     case OPT_BLOCKDEV:
         return blockdev_new(arg, errp) != NULL;
+    case OPT_NETDEV:
+        if (!strcmp(arg, "help")) {
+            net_netdev_add_str(arg, errp);
+            exit(0);
+        }
+        g_ptr_array_add(cfg->netdevs, (gpointer)arg);
+        return true;
+    case OPT_NIC:
+        g_ptr_array_add(cfg->nics, (gpointer)arg);
+        return true;
+    case OPT_OBJECT:
+        g_ptr_array_add(cfg->objects, (gpointer)arg);
+        return true;
     case OPT_QMP:
     case OPT_MONITOR:
     case OPT_MON:
@@ -740,6 +768,48 @@ static gboolean on_signal(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+/* -netdev and -nic back ends, then -object filters on them; -nic NICs are queued in
+ * cfg->nic_devices for after board creation. */
+static bool create_netdevs(Config *cfg, Error **errp)
+{
+    cfg->nic_devices = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < cfg->netdevs->len; i++) {
+        const char *spec = g_ptr_array_index(cfg->netdevs, i);
+        if (!net_netdev_add_str(spec, errp)) {
+            error_prepend(errp, "-netdev %s: ", spec);
+            return false;
+        }
+    }
+    for (guint i = 0; i < cfg->nics->len; i++) {
+        const char *spec = g_ptr_array_index(cfg->nics, i);
+        char *dev;
+        if (!net_nic_option(spec, &dev, errp)) {
+            error_prepend(errp, "-nic %s: ", spec);
+            return false;
+        }
+        if (dev) {
+            g_ptr_array_add(cfg->nic_devices, dev);
+        }
+    }
+    for (guint i = 0; i < cfg->objects->len; i++) {
+        const char *spec = g_ptr_array_index(cfg->objects, i);
+        Opts *opts = opts_parse(spec, "qom-type", errp);
+        const char *type = opts ? opts_get(opts, "qom-type") : NULL;
+        bool ok = opts && type && !strcmp(type, "filter-dump");
+
+        if (opts && !ok) {
+            error_setg(errp, "invalid object type: %s", type ? type : "");
+        }
+        ok = ok && net_filter_dump_add(opts, errp);
+        opts_free(opts);
+        if (!ok) {
+            error_prepend(errp, "-object %s: ", spec);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool create_serials(Config *cfg, Machine *m, Error **errp)
 {
     if (cfg->serials->len == 0) {
@@ -776,6 +846,9 @@ int main(int argc, char **argv)
     cfg.serials = g_ptr_array_new();
     cfg.chardevs = g_ptr_array_new();
     cfg.devices = g_ptr_array_new();
+    cfg.netdevs = g_ptr_array_new();
+    cfg.nics = g_ptr_array_new();
+    cfg.objects = g_ptr_array_new();
     parse_command_line(&cfg, argc, argv);
     if (!validate(&cfg, &err)) {
         fail(NULL, err);
@@ -829,8 +902,18 @@ int main(int argc, char **argv)
     if (!m->accel) {
         fail("-accel", err);
     }
+    if (!create_netdevs(&cfg, &err)) {
+        fail(NULL, err);
+    }
     if (!m->mc->init(m, &err)) {
         fail(NULL, err);
+    }
+    for (guint i = 0; i < cfg.nic_devices->len; i++) {
+        const char *spec = g_ptr_array_index(cfg.nic_devices, i);
+        if (!device_create(spec, &err)) {
+            error_prepend(&err, "-nic: ");
+            fail(NULL, err);
+        }
     }
     for (guint i = 0; i < cfg.devices->len; i++) {
         const char *spec = g_ptr_array_index(cfg.devices, i);

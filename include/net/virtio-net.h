@@ -64,6 +64,7 @@ typedef struct VirtIONet {
     uint64_t tx_malformed;     /* guest frames dropped as malformed */
     uint64_t offloads_applied; /* guest features last passed to the peer's set_offload */
     uint8_t *tx_buf;           /* one guest frame, gathered for the offload code */
+    uint8_t *seg_buf;          /* one TSO segment being built */
     const char *model;         /* NIC model for info network; NULL: the class name */
 } VirtIONet;
 
