@@ -17,6 +17,7 @@
 #include "hw/core/object.h"
 #include "hw/core/qdev.h"
 #include "monitor/monitor-internal.h"
+#include "ui/ui-monitor.h"
 
 /* x/xp dump at most this much per command, so one command cannot flood a session. */
 #define HMP_DUMP_MAX  65536
@@ -1537,6 +1538,12 @@ const MonitorCommand monitor_commands[] = {
     { NULL, "info qom-tree", "path:s?", hmp_info_qom_tree, NULL,
       "[path] -- show QOM composition tree" },
     { NULL, "info network", "", hmp_info_network, NULL, " -- show the network state" },
+    { "screendump", "screendump", "filename:s,device:s?,head:i?,format:s?", qmp_screendump,
+      NULL, "filename [device [head [format]]] -- save screen as an image (ppm or png)" },
+    { "set_password", "set_password", "protocol:s,password:s,connected:s?", qmp_set_password,
+      NULL, "protocol password [action-if-connected] -- set the VNC password" },
+    { "query-vnc", "info vnc", "", qmp_query_vnc, hmp_print_vnc,
+      " -- show the vnc server status" },
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -94,7 +94,12 @@ static Console *console_new(const char *label, bool graphic, int width, int heig
     if (!consoles) {
         consoles = g_ptr_array_new();
     }
-    g_ptr_array_add(consoles, con);
+    /* Graphic consoles come first (Ctrl-Alt-1), text ones after in creation order. */
+    guint pos = consoles->len;
+    while (graphic && pos > 0 && !((Console *)g_ptr_array_index(consoles, pos - 1))->graphic) {
+        pos--;
+    }
+    g_ptr_array_insert(consoles, pos, con);
     /* The first graphic console is shown; text consoles only until one exists. */
     if (!active || (graphic && !active->graphic)) {
         active = con;

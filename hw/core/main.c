@@ -27,6 +27,8 @@
 #include "util/log.h"
 #include "util/mainloop.h"
 #include "util/option.h"
+#include "ui/console.h"
+#include "ui/display.h"
 
 #define QEMU_COMPAT_VERSION "7.2.0"
 
@@ -45,6 +47,7 @@ typedef enum OptId {
     OPT_CPU,
     OPT_NOGRAPHIC,
     OPT_DISPLAY,
+    OPT_VNC,
     OPT_SERIAL,
     OPT_CHARDEV,
     OPT_DEVICE,
@@ -92,7 +95,10 @@ static const CmdOption cmd_options[] = {
     { "dtb", OPT_DTB, "FILE", "device tree blob to pass to the guest instead of the built one" },
     { "nographic", OPT_NOGRAPHIC, NULL,
       "no display; serial port and monitor multiplexed on stdio (Ctrl-a h for help)" },
-    { "display", OPT_DISPLAY, "none", "display front end (only 'none' so far)" },
+    { "display", OPT_DISPLAY, "sdl[,full-screen=on][,window-close=off]|none",
+      "display front end ('-display help' lists them)" },
+    { "vnc", OPT_VNC, "[HOST]:DISPLAY[,password=on][,share=force-shared]|none",
+      "VNC server on TCP port 5900+DISPLAY (password=on: set it with set_password)" },
     { "serial", OPT_SERIAL, "SPEC",
       "next serial port: stdio, mon:stdio, pty, null, none, file:PATH, unix:PATH[,server=on],\n"
       "tcp:[HOST]:PORT[,server=on,wait=off], chardev:ID" },
@@ -367,30 +373,6 @@ out:
     return ok;
 }
 
-static bool parse_display(const char *arg, Error **errp)
-{
-    Opts *opts = opts_parse(arg, "type", errp);
-    const char *type;
-    bool ok = false;
-
-    if (!opts) {
-        return false;
-    }
-    type = opts_get(opts, "type");
-    if (type && !strcmp(type, "help")) {
-        printf("Available display backend types:\nnone\n");
-        exit(0);
-    }
-    if (!type || strcmp(type, "none")) {
-        error_setg(errp, "display '%s' is not supported yet (use -display none or -nographic)",
-                   type ? type : "");
-    } else {
-        ok = opts_check_all_used(opts, NULL, errp);
-    }
-    opts_free(opts);
-    return ok;
-}
-
 static bool parse_name(Config *cfg, const char *arg, Error **errp)
 {
     Opts *opts = opts_parse(arg, "guest", errp);
@@ -473,7 +455,9 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         cfg->nographic = true;
         return true;
     case OPT_DISPLAY:
-        return parse_display(arg, errp);
+        return display_parse(arg, errp);
+    case OPT_VNC:
+        return vnc_parse(arg, errp);
     case OPT_SERIAL:
         if (cfg->serials->len == MAX_SERIAL_PORTS) {
             error_setg(errp, "too many serial ports (at most %d)", MAX_SERIAL_PORTS);
@@ -816,7 +800,8 @@ static bool create_serials(Config *cfg, Machine *m, Error **errp)
         /* QEMU's defaults: the console on stdio with -nographic (sharing it with the HMP
          * monitor unless a monitor option was given), else a (absent) display's vc, which
          * without a display is a sink. */
-        g_ptr_array_add(cfg->serials, (gpointer)(!cfg->nographic ? "null" :
+        g_ptr_array_add(cfg->serials, (gpointer)(!cfg->nographic ?
+                                                 (display_is_graphical() ? "vc" : "null") :
                                                  monitor_options_given() ? "stdio"
                                                                          : "mon:stdio"));
     }
@@ -825,7 +810,12 @@ static bool create_serials(Config *cfg, Machine *m, Error **errp)
         char *id = g_strdup_printf("serial%u", i);
         Error *err = NULL;
 
-        m->serial[i] = chardev_new_from_spec(spec, id, &err);
+        /* vc: a text console of the display (Ctrl-Alt-N). */
+        if (!strcmp(spec, "vc") && display_is_graphical()) {
+            m->serial[i] = console_vc_new(id, &err);
+        } else {
+            m->serial[i] = chardev_new_from_spec(spec, id, &err);
+        }
         g_free(id);
         if (err) {
             error_propagate(errp, err);
@@ -891,6 +881,13 @@ int main(int argc, char **argv)
             fail("-chardev", err);
         }
     }
+    /* With a display and no monitor option, QEMU puts HMP on a text console (Ctrl-Alt-2). */
+    if (display_is_graphical() && !cfg.nographic && !monitor_options_given()) {
+        Chardev *vc = console_vc_new("compat_monitor0", &err);
+        if (!vc || !monitor_attach_chardev(vc, false, false, false, &err)) {
+            fail(NULL, err);
+        }
+    }
     if (!create_serials(&cfg, m, &err) || !monitor_start_all(&err)) {
         fail(NULL, err);
     }
@@ -929,6 +926,9 @@ int main(int argc, char **argv)
             !monitor_attach_chardev(m->serial[i], false, false, true, &err)) {
             fail(NULL, err);
         }
+    }
+    if (!display_start(&err)) {
+        fail(NULL, err);
     }
     if (!machine_start_cpus(m, cfg.paused, &err)) {
         fail(NULL, err);
