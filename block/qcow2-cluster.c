@@ -136,10 +136,10 @@ int qcow2_get_host_offset(BlockDriverState *bs, uint64_t offset, uint64_t *bytes
     uint64_t n = 1;
     if (t == QCOW2_CLUSTER_NORMAL) {
         uint64_t host = e & L2E_OFFSET_MASK;
-        if (qcow2_offset_into_cluster(s, host)) {
+        if (qcow2_offset_into_cluster(s, host) || host >= s->file_end) {
             qcow2_cache_put(s->l2_cache, (void **)&l2);
-            error_report("qcow2: data cluster offset %#" PRIx64 " unaligned; image is corrupt",
-                         host);
+            error_report("qcow2: data cluster offset %#" PRIx64 " is invalid (unaligned or "
+                         "beyond the end of the file); image is corrupt", host);
             return -EIO;
         }
         *host_offset = host + in_cluster;
@@ -164,6 +164,11 @@ int qcow2_get_host_offset(BlockDriverState *bs, uint64_t offset, uint64_t *bytes
         }
     }
     qcow2_cache_put(s->l2_cache, (void **)&l2);
+    if (t == QCOW2_CLUSTER_COMPRESSED && (e & s->cluster_offset_mask) >= s->file_end) {
+        error_report("qcow2: compressed cluster offset beyond the end of the file; image is "
+                     "corrupt");
+        return -EIO;
+    }
     *type = t;
     *l2_entry = e;
     *bytes = MIN(want, (n << s->cluster_bits) - in_cluster);

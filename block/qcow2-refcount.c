@@ -299,6 +299,7 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
         return off;
     }
     s->free_cluster_index = (off >> s->cluster_bits) + nb;
+    s->file_end = MAX(s->file_end, (uint64_t)off + (nb << s->cluster_bits));
     int ret = qcow2_update_refcount(bs, off, nb << s->cluster_bits, 1);
     return ret < 0 ? ret : off;
 }

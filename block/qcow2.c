@@ -442,6 +442,7 @@ static bool qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
             return false;
         }
     }
+    s->file_end = file_len;
     ret = qcow2_refcount_init(bs);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not read refcount table");
@@ -1125,9 +1126,11 @@ static bool qcow2_preallocate(BlockDriverState *bs, BlockPrealloc mode, Error **
             break;
         }
         ret = qcow2_link_clusters(bs, c << s->cluster_bits, nb, host);
-        if (ret == 0 && mode != PREALLOC_MODE_METADATA) {
+        if (ret == 0) {
+            /* The file covers the data clusters (sparse for metadata). */
             ret = bdrv_truncate(bs->file, host + ((int64_t)nb << s->cluster_bits), false,
-                                mode, errp);
+                                mode == PREALLOC_MODE_METADATA ? PREALLOC_MODE_OFF : mode,
+                                errp);
         }
         c += nb;
     }

@@ -116,6 +116,7 @@ typedef struct BDRVQcow2State {
     Qcow2Snapshot *snapshots;
     Qcow2UnknownExt *unknown_exts;
     int nb_unknown_exts;
+    uint64_t file_end;            /* host bytes in use: file size at open or allocations */
     uint64_t free_cluster_index;
     uint64_t free_byte_offset;    /* next byte for compressed data, 0 when none */
     Qcow2Cache *l2_cache, *refcount_cache;

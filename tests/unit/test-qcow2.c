@@ -611,7 +611,11 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("vessel-qcow2-XXXXXX", NULL);
-    have_qemu_img = g_find_program_in_path("qemu-img") && g_find_program_in_path("qemu-io");
+    char *qemu_img = g_find_program_in_path("qemu-img");
+    char *qemu_io = g_find_program_in_path("qemu-io");
+    have_qemu_img = qemu_img && qemu_io;
+    g_free(qemu_img);
+    g_free(qemu_io);
     g_test_add_func("/block/raw/basic", test_raw_basic);
     g_test_add_func("/block/qcow2/rw", test_qcow2_rw);
     g_test_add_func("/block/qcow2/qemu-written", test_qemu_written);
