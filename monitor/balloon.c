@@ -10,42 +10,44 @@
 /* BALLOON_CHANGE is sent at most once per this period (QEMU's rate for this event). */
 #define BALLOON_EVENT_PERIOD_NS  1000000000LL
 
-/* The event throttle: an open period, and the latest value held back during it. */
+/* The event throttle: the latest value not yet sent, and the end of the current period.
+ * Events leave from the timer, so on the main loop thread whoever reported the change. */
 static struct {
     Timer *timer;
     bool pending;
     uint64_t pending_actual;
+    int64_t period_end;          /* clock_ns(); 0 when no period is open */
 } balloon_event;
 
-static void balloon_event_emit(uint64_t actual)
+/* Sends the held-back value and opens a period, or closes the period when there is none. */
+static void balloon_event_timer(void *opaque)
 {
-    JsonObject *data = json_object_new();
+    JsonObject *data;
 
-    json_object_set_int_member(data, "actual", (int64_t)actual);
-    monitor_emit_event("BALLOON_CHANGE", data);
-    timer_mod(balloon_event.timer, clock_ns() + BALLOON_EVENT_PERIOD_NS);
-}
-
-/* End of a period: sends what was held back (opening a new period), or closes it. */
-static void balloon_event_period_end(void *opaque)
-{
-    if (balloon_event.pending) {
-        balloon_event.pending = false;
-        balloon_event_emit(balloon_event.pending_actual);
+    if (!balloon_event.pending) {
+        balloon_event.period_end = 0;
+        return;
     }
+    data = json_object_new();
+    json_object_set_int_member(data, "actual", (int64_t)balloon_event.pending_actual);
+    balloon_event.pending = false;
+    monitor_emit_event("BALLOON_CHANGE", data);
+    balloon_event.period_end = clock_ns() + BALLOON_EVENT_PERIOD_NS;
+    timer_mod(balloon_event.timer, balloon_event.period_end);
 }
 
 void monitor_balloon_changed(uint64_t actual)
 {
+    int64_t now = clock_ns();
+
     if (!balloon_event.timer) {
-        balloon_event.timer = timer_new(balloon_event_period_end, NULL);
+        balloon_event.timer = timer_new(balloon_event_timer, NULL);
     }
-    if (timer_pending(balloon_event.timer)) {
-        balloon_event.pending = true;
-        balloon_event.pending_actual = actual;
-        return;
+    balloon_event.pending = true;
+    balloon_event.pending_actual = actual;
+    if (!timer_pending(balloon_event.timer)) {
+        timer_mod(balloon_event.timer, MAX(now, balloon_event.period_end));
     }
-    balloon_event_emit(actual);
 }
 
 /* The balloon, or NULL with QEMU's DeviceNotActive error. */
@@ -64,12 +66,12 @@ static JsonNode *balloon_set(int64_t target, Error **errp)
     VirtIOBalloon *b;
     JsonNode *n;
 
-    if (target <= 0) {
-        error_setg(errp, "Parameter 'target' expects a size");
-        return NULL;
-    }
     b = balloon_get(errp);
     if (!b) {
+        return NULL;
+    }
+    if (target <= 0) {
+        error_setg(errp, "Parameter 'target' expects a size");
         return NULL;
     }
     virtio_balloon_set_target(b, (uint64_t)target);

@@ -180,10 +180,19 @@ def test_balloon_errors():
             r = q.cmd(cmd, cargs)
             assert r.get("error") == {"class": "DeviceNotActive",
                                       "desc": "No balloon device has been activated"}, r
-        r = q.cmd("balloon", {"value": 0})
-        assert r["error"]["class"] == "GenericError", r
         r = q.cmd("human-monitor-command", {"command-line": "info balloon"})
         assert "No balloon device has been activated" in r["return"], r
+        q.close()
+    with Vm(args + ["-device", "virtio-balloon-device,id=b0"], console="pipe"):
+        q = Qmp(connect_unix(sock))
+        for value in (0, -MIB):
+            r = q.cmd("balloon", {"value": value})
+            assert r.get("error") == {"class": "GenericError",
+                                      "desc": "Parameter 'target' expects a size"}, r
+        assert q.ok("query-balloon") == {"actual": 64 * MIB}
+        r = q.cmd("qom-set", {"path": "/machine/peripheral/b0",
+                              "property": "guest-stats-polling-interval", "value": -1})
+        assert r["error"]["desc"] == "timer value must be greater than zero", r
         q.close()
     with Vm(args + ["-device", "virtio-balloon-device,id=b0",
                     "-device", "virtio-balloon-device,id=b1"], console="pipe") as vm:

@@ -76,8 +76,8 @@ void virtio_balloon_set_target(VirtIOBalloon *b, uint64_t target);
 /* Guest RAM left to the guest, in bytes: the RAM size minus the balloon (query-balloon). */
 uint64_t virtio_balloon_get_actual(const VirtIOBalloon *b);
 
-/* Implemented by monitor/balloon.c: emits BALLOON_CHANGE {"actual": bytes}, at most one a
- * second (later changes within the second are merged into one event at its end). */
+/* Implemented by monitor/balloon.c: queues BALLOON_CHANGE {"actual": bytes}, sent from the
+ * main loop at most once a second (changes within a second merge into one event at its end). */
 void monitor_balloon_changed(uint64_t actual);
 
 #endif
