@@ -124,3 +124,22 @@ $(BUILD)/tests/fuzz/fuzz-qcow2: $(FUZZ_SRCS) $(wildcard include/block/*.h)
 # --- block end ---
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- x86 guest tests begin ---
+# Bare-metal x86-64 payloads (tests/guest/x86/): a PVH ELF that both Vessel and
+# qemu-system-x86_64 boot with -kernel; -append picks the test.
+X86_GUEST_DIR := tests/guest/x86
+X86_GUEST_ELF := $(BUILD)/$(X86_GUEST_DIR)/payload.elf
+X86_GUEST_FLAGS := -m64 -ffreestanding -fno-pic -fno-pie -no-pie -nostdlib -static -O2 \
+                   -mno-red-zone -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+                   -Wall -Wextra -Werror -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+                   -T $(X86_GUEST_DIR)/link.ld
+
+.PHONY: x86-guest-tests
+all: x86-guest-tests
+x86-guest-tests: $(X86_GUEST_ELF)
+
+$(X86_GUEST_ELF): $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/payload.c $(X86_GUEST_DIR)/link.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(X86_GUEST_FLAGS) -o $@ $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/payload.c
+# --- x86 guest tests end ---
