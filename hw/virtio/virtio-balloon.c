@@ -276,7 +276,7 @@ void virtio_balloon_set_target(VirtIOBalloon *b, uint64_t target)
     if (target > ram) {
         target = ram;
     }
-    b->num_pages = (uint32_t)((ram - target) >> VIRTIO_BALLOON_PFN_SHIFT);
+    b->num_pages = (uint32_t)MIN((ram - target) >> VIRTIO_BALLOON_PFN_SHIFT, UINT32_MAX);
     if (b->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) {
         virtio_notify_config(&b->vdev);
     }
@@ -370,9 +370,8 @@ static bool prop_set_guest_stats(Object *obj, const Property *prop, const char *
 }
 
 /* {"stats": {"stat-swap-in": N, ...}, "last-update": secs}; -1 for what was not reported. */
-static char *prop_get_guest_stats(Object *obj, const Property *prop)
+static char *balloon_stats_json(const VirtIOBalloon *b)
 {
-    VirtIOBalloon *b = (VirtIOBalloon *)obj;
     GString *s = g_string_new("{\"stats\": {");
 
     for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++) {
@@ -385,6 +384,15 @@ static char *prop_get_guest_stats(Object *obj, const Property *prop)
     return g_string_free(s, FALSE);
 }
 
+/* As text (-device help, info qtree): empty until the guest reported something. */
+static char *prop_get_guest_stats(Object *obj, const Property *prop)
+{
+    VirtIOBalloon *b = (VirtIOBalloon *)obj;
+
+    return b->stats_last_update ? balloon_stats_json(b) : g_strdup("");
+}
+
+/* As qom-get reads it: always the structure, unless polling waits for a first report. */
 static char *prop_get_guest_stats_checked(Object *obj, const Property *prop, Error **errp)
 {
     VirtIOBalloon *b = (VirtIOBalloon *)obj;
@@ -393,7 +401,7 @@ static char *prop_get_guest_stats_checked(Object *obj, const Property *prop, Err
         error_setg(errp, "guest hasn't updated any stats yet");
         return NULL;
     }
-    return prop_get_guest_stats(obj, prop);
+    return balloon_stats_json(b);
 }
 
 static const PropertyInfo prop_info_guest_stats = {

@@ -338,6 +338,13 @@ static void test_stats(void)
         g_assert_cmpint(json_object_get_int_member(s, virtio_balloon_stat_names[i]), ==, -1);
     }
     json_node_unref(node);
+    /* The text form (-device help, info qtree) stays empty until a report came. */
+    {
+        const Property *p = object_find_property(OBJECT(b), "guest-stats");
+        char *t = p->info->get(OBJECT(b), p);
+        g_assert_cmpstr(t, ==, "");
+        g_free(t);
+    }
 
     send_stats(b, 0, first, 11, 3);
     g_assert_cmpuint(used_idx(2), ==, 0);          /* the device keeps the buffer */
@@ -356,6 +363,12 @@ static void test_stats(void)
     g_assert_cmpint(json_object_get_int_member(s, "stat-htlb-pgfail"), ==, 10);
     g_assert_cmpuint(json_object_get_size(s), ==, VIRTIO_BALLOON_S_NR);
     json_node_unref(node);
+    {
+        const Property *p = object_find_property(OBJECT(b), "guest-stats");
+        char *t = p->info->get(OBJECT(b), p);
+        g_assert_nonnull(strstr(t, "\"stat-swap-out\": 2,"));
+        g_free(t);
+    }
 
     /* A second buffer: the first goes back, and stale values are forgotten. */
     send_stats(b, 1, second, 1, 0);
