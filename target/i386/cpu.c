@@ -216,6 +216,23 @@ static uint32_t cpuid_supported(const X86CpuidEntry *sup, unsigned n, uint32_t f
     return regs[reg];
 }
 
+/* Under an accelerator the guest sees the host's vendor (as QEMU does with KVM): SYSCALL,
+ * SYSENTER and MSR behaviour follow the real CPU. */
+static const char *cpuid_model_vendor(const X86CPUModel *m, const X86CpuidEntry *sup,
+                                      unsigned nsup)
+{
+    static __thread char vendor[13];
+    const X86CpuidEntry *l0 = sup ? cpuid_find(sup, nsup, 0, 0) : NULL;
+    if (!l0) {
+        return m->vendor;
+    }
+    memcpy(vendor, &l0->ebx, 4);
+    memcpy(vendor + 4, &l0->edx, 4);
+    memcpy(vendor + 8, &l0->ecx, 4);
+    vendor[12] = 0;
+    return vendor;
+}
+
 static unsigned bits_for(unsigned count)
 {
     unsigned b = 0;
@@ -300,7 +317,7 @@ bool x86_cpu_build_cpuid(X86CPU *cpu, const X86CpuidEntry *sup, unsigned nsup, u
         return false;
     }
     e->eax = m->level;
-    cpuid_vendor(e, m->vendor);
+    cpuid_vendor(e, cpuid_model_vendor(m, sup, nsup));
 
     if (!(e = cpuid_add(env, 1, 0, false, errp))) {
         return false;
@@ -347,14 +364,14 @@ bool x86_cpu_build_cpuid(X86CPU *cpu, const X86CpuidEntry *sup, unsigned nsup, u
         return false;
     }
     e->eax = m->xlevel;
-    cpuid_vendor(e, m->vendor);
+    cpuid_vendor(e, cpuid_model_vendor(m, sup, nsup));
     if (!(e = cpuid_add(env, 0x80000001, 0, false, errp))) {
         return false;
     }
     e->eax = sig;
     e->ecx = f[FEAT_8000_0001_ECX] & cpuid_supported(sup, nsup, 0x80000001, 0, 2);
     e->edx = f[FEAT_8000_0001_EDX] & cpuid_supported(sup, nsup, 0x80000001, 0, 3);
-    if (!strcmp(m->vendor, "AuthenticAMD")) {
+    if (!strcmp(cpuid_model_vendor(m, sup, nsup), "AuthenticAMD")) {
         /* AMD mirrors the leaf 1 EDX bits 0-9, 12-17, 23-24 in the extended leaf. */
         e->edx |= f[FEAT_1_EDX] & 0x0183f3ff & cpuid_supported(sup, nsup, 1, 0, 3);
     }
