@@ -29,17 +29,22 @@ PATH = "/machine/peripheral/balloon0"
 class Guest:
     """Linux booted to its shell with a balloon and a QMP socket."""
 
-    def __init__(self):
+    def __init__(self, device_opts=""):
         testlib.require_riscv_linux()
         self.dir = tempfile.mkdtemp(prefix="vessel-balloon-")
         sock = os.path.join(self.dir, "qmp.sock")
-        extra = ["-device", "virtio-balloon-device,id=balloon0",
+        extra = ["-device", "virtio-balloon-device,id=balloon0" + device_opts,
                  "-qmp", "unix:%s,server=on,wait=off" % sock]
         self.vm = Vm(testlib.riscv_linux_args(memory=RAM_MIB, extra=extra))
-        self.vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
-        self.vm.expect(r"# ", 60)
-        self.qmp = Qmp(connect_unix(sock))
+        self.qmp = None
         self.seq = 0
+        try:
+            self.vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
+            self.vm.expect(r"# ", 60)
+            self.qmp = Qmp(connect_unix(sock))
+        except BaseException:
+            self.vm.kill()
+            raise
 
     def sh(self, command, timeout=120):
         """Runs a shell command; returns its output (between two markers)."""
@@ -76,7 +81,8 @@ class Guest:
             time.sleep(1)
 
     def close(self):
-        self.qmp.close()
+        if self.qmp:
+            self.qmp.close()
         self.vm.kill()
 
 
@@ -199,3 +205,26 @@ def test_balloon_errors():
         status = vm.wait(30)
         assert status != 0
         assert "Only one balloon device is supported" in vm.output, vm.output
+
+
+def test_free_page_reporting():
+    """free-page-reporting=on: memory the guest frees goes back to the host by itself."""
+    g = Guest(",free-page-reporting=on")
+    try:
+        out = g.sh("dd if=/dev/zero of=/dev/null bs=200M count=1", timeout=300)
+        assert "209715200 bytes" in out, out
+        # dd touched 200 MiB; right after it the RSS holds most of it, later the guest's
+        # reports (2 s after pages are freed) hand it back without any balloon target.
+        peak = g.rss_kib()
+        print("RSS after dd: %d KiB" % peak)
+        assert peak > 200 * 1024, peak
+        low = g.wait_for("RSS to fall by 150 MiB",
+                         lambda: (lambda r: r if peak - r > 150 * 1024 else None)(g.rss_kib()),
+                         60)
+        print("RSS after reporting: %d KiB" % low)
+        # Reported pages are still the guest's: no balloon, full MemTotal, memory usable.
+        assert g.actual() == RAM_MIB * MIB
+        out = g.sh("dd if=/dev/zero of=/dev/null bs=200M count=1", timeout=300)
+        assert "209715200 bytes" in out, out
+    finally:
+        g.close()
