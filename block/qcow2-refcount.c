@@ -85,16 +85,20 @@ int qcow2_get_refcount(BlockDriverState *bs, uint64_t cluster_index, uint64_t *r
     return 0;
 }
 
-/* First run of nb clusters with refcount 0 at or after free_cluster_index. */
+/* First run of nb clusters with refcount 0 at or after free_cluster_index. Clusters past
+ * the end of the file are free (a stray refcount there describes nothing), which bounds
+ * the scan on damaged images. */
 static int64_t alloc_clusters_noref(BlockDriverState *bs, uint64_t nb)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t start = s->free_cluster_index, run = 0;
     for (uint64_t i = start;; i++) {
-        uint64_t rc;
-        int ret = qcow2_get_refcount(bs, i, &rc);
-        if (ret < 0) {
-            return ret;
+        uint64_t rc = 0;
+        if ((i << s->cluster_bits) < s->file_end) {
+            int ret = qcow2_get_refcount(bs, i, &rc);
+            if (ret < 0) {
+                return ret;
+            }
         }
         if (rc) {
             run = 0;
@@ -108,6 +112,7 @@ static int64_t alloc_clusters_noref(BlockDriverState *bs, uint64_t nb)
             return -EFBIG;
         }
     }
+    s->file_end = MAX(s->file_end, (start + nb) << s->cluster_bits);
     return (int64_t)(start << s->cluster_bits);
 }
 
@@ -184,7 +189,7 @@ static int alloc_refcount_block(BlockDriverState *bs, uint64_t t)
     if (t >= s->refcount_table_size && (ret = grow_refcount_table(bs, t + 1)) < 0) {
         return ret;
     }
-    if (s->refcount_table[t]) {
+    if (s->refcount_table[t] & REFT_OFFSET_MASK) {
         return 0;
     }
     int64_t off = alloc_clusters_noref(bs, 1);
@@ -206,7 +211,7 @@ static int alloc_refcount_block(BlockDriverState *bs, uint64_t t)
         if (ret < 0) {
             return ret;
         }
-        if (s->refcount_table[t]) {
+        if (s->refcount_table[t] & REFT_OFFSET_MASK) {
             /* Allocating the block's own refcount already covered index t. */
             qcow2_free_clusters(bs, off, s->cluster_size);
             return 0;
@@ -259,6 +264,9 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t offset, uint64_t length
             }
             if ((ret = alloc_refcount_block(bs, t)) < 0) {
                 return ret;
+            }
+            if (refblock_offset(s, t) <= 0) {
+                return -EIO;
             }
             continue;
         }

@@ -450,7 +450,8 @@ static bool qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     }
     for (uint32_t i = 0; i < s->refcount_table_size; i++) {
         uint64_t off = s->refcount_table[i] & REFT_OFFSET_MASK;
-        if (qcow2_offset_into_cluster(s, off) || off >= (uint64_t)file_len) {
+        if (qcow2_offset_into_cluster(s, off) || off >= (uint64_t)file_len ||
+            (s->refcount_table[i] & ~REFT_OFFSET_MASK)) {
             error_setg(errp, "Image is corrupt: refcount block offset %#" PRIx64 " (index %u) "
                        "is invalid", off, i);
             return false;
