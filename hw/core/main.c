@@ -919,6 +919,22 @@ int main(int argc, char **argv)
             fail(NULL, err);
         }
     }
+    /* -drive if=virtio: QEMU's riscv virt would plug virtio-blk-pci into its PCIe host;
+     * this board has only virtio-mmio, so each gets a virtio-blk-device. */
+    GPtrArray *virtio_drives = drive_list_if_virtio();
+    for (guint i = 0; i < virtio_drives->len; i++) {
+        char **parts = g_strsplit(blk_name(g_ptr_array_index(virtio_drives, i)), ",", -1);
+        char *escaped = g_strjoinv(",,", parts);
+        char *spec = g_strdup_printf("virtio-blk-device,drive=%s", escaped);
+        g_strfreev(parts);
+        g_free(escaped);
+        if (!device_create(spec, &err)) {
+            error_prepend(&err, "-drive %s: ", spec);
+            fail(NULL, err);
+        }
+        g_free(spec);
+    }
+    g_ptr_array_free(virtio_drives, true);
     qdev_machine_creation_done();
     /* -serial mon:...: the HMP monitor is the mux's second front end, after the UART. */
     for (guint i = 0; i < cfg.serials->len; i++) {

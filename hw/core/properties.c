@@ -5,6 +5,7 @@
 #include <glib.h>
 #include "hw/core/object.h"
 #include "net/net.h"
+#include "block/block-backend.h"
 #include "util/chardev.h"
 #include "util/option.h"
 
@@ -202,4 +203,46 @@ static char *prop_get_macaddr(Object *obj, const Property *prop)
 
 const PropertyInfo prop_info_macaddr = {
     .type_name = "str", .set = prop_set_macaddr, .get = prop_get_macaddr,
+};
+
+static bool prop_set_drive(Object *obj, const Property *prop, const char *value, Error **errp)
+{
+    BlockBackend **field = FIELD(obj, prop, BlockBackend *);
+    BlockBackend *blk = blk_by_name(value);
+    if (!blk) {
+        error_setg(errp, "Property '%s.%s' can't find value '%s'", obj->cls->name,
+                   prop->name, value);
+        return false;
+    }
+    if (blk == *field) {
+        return true;
+    }
+    if (!blk_attach_dev(blk, obj, errp)) {
+        return false;
+    }
+    if (*field) {
+        blk_detach_dev(*field, obj);
+    }
+    *field = blk;
+    return true;
+}
+
+static char *prop_get_drive(Object *obj, const Property *prop)
+{
+    BlockBackend *blk = *FIELD(obj, prop, BlockBackend *);
+    return g_strdup(blk ? blk_name(blk) : "");
+}
+
+static void prop_release_drive(Object *obj, const Property *prop)
+{
+    BlockBackend **field = FIELD(obj, prop, BlockBackend *);
+    if (*field) {
+        blk_detach_dev(*field, obj);
+        *field = NULL;
+    }
+}
+
+const PropertyInfo prop_info_drive = {
+    .type_name = "str", .set = prop_set_drive, .get = prop_get_drive,
+    .release = prop_release_drive,
 };

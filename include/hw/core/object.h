@@ -48,6 +48,8 @@ extern const PropertyInfo prop_info_int32;
 extern const PropertyInfo prop_info_size;    /* uint64 with k/M/G/T suffixes */
 extern const PropertyInfo prop_info_string;  /* char * owned by the object */
 extern const PropertyInfo prop_info_chardev; /* struct Chardev * looked up by id */
+/* struct BlockBackend * by -drive id / node-name, claimed with blk_attach_dev. */
+extern const PropertyInfo prop_info_drive;
 extern const PropertyInfo prop_info_netdev;  /* struct NetClientState * looked up by netdev id */
 extern const PropertyInfo prop_info_macaddr; /* MACAddr (net/net.h), "52:54:00:12:34:56" */
 
