@@ -62,6 +62,9 @@ static uint64_t virtio_mmio_read(void *opaque, uint64_t addr, unsigned size)
         return vdev->status;
     case VIRTIO_MMIO_CONFIG_GENERATION:
         return s->force_legacy ? 0 : vdev->config_generation;
+    case 0x0b0: case 0x0b4: case 0x0b8: case 0x0bc:
+        /* SHMLen/SHMBase of a shared memory region that does not exist: all ones (4.2.2). */
+        return 0xffffffff;
     default:
         log_mask_printf(LOG_GUEST_ERROR, "virtio-mmio: read of write-only or unknown "
                         "register 0x%llx\n", (unsigned long long)addr);
