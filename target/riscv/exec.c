@@ -215,7 +215,8 @@ next_tb:
             if (__atomic_exchange_n(&vcpu->tlb_flush_request, 0, __ATOMIC_ACQ_REL)) {
                 riscv_tlb_flush(env);
             }
-            riscv_check_interrupts(env);
+            /* Pending interrupts are taken on the next entry, so a paused hart shows the
+             * pc it was interrupted at, not its trap vector. */
             return ACCEL_EXIT_KICKED;
         }
         if (riscv_check_interrupts(env)) {

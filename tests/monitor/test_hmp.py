@@ -33,7 +33,7 @@ def test_hmp_golden_info():
         golden = {
             "info status": "VM status: paused (prelaunch)\r\n",
             "info name": "golden\r\n",
-            "info kvm": "kvm support: not compiled\r\n",
+            "info kvm": "kvm support: disabled\r\n",
             "info uuid": "00000000-0000-0000-0000-000000000000\r\n",
             "info memory_size_summary": "base memory: %d\r\n" % (64 << 20),
             "info network": "",
@@ -128,14 +128,14 @@ def test_line_editing_and_history():
         # Up arrow recalls the previous line; up twice the one before; down comes back.
         h.run("info kvm")
         out = h.type("\x1b[A\r")
-        assert out.endswith("kvm support: not compiled\r\n"), repr(out)
+        assert out.endswith("kvm support: disabled\r\n"), repr(out)
         out = h.type("\x1b[A\x1b[A\x1b[B\r")
-        assert out.endswith("kvm support: not compiled\r\n"), repr(out)
+        assert out.endswith("kvm support: disabled\r\n"), repr(out)
         # Ctrl-u clears the line, Ctrl-k cuts the rest.
         out = h.type("garbage\x15info kvm\r")
-        assert out.endswith("kvm support: not compiled\r\n"), repr(out)
+        assert out.endswith("kvm support: disabled\r\n"), repr(out)
         out = h.type("info kvmXYZ\x1b[D\x1b[D\x1b[D\x0b\r")
-        assert out.endswith("kvm support: not compiled\r\n"), repr(out)
+        assert out.endswith("kvm support: disabled\r\n"), repr(out)
         # A line beyond the limit is cut, not a crash.
         out = h.type("x" * 10000 + "\r")
         assert "unknown command" in out
