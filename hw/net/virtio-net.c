@@ -578,8 +578,11 @@ static bool virtio_net_realize(Object *obj, Error **errp)
     n->seg_buf = g_malloc(VIRTIO_NET_MAX_FRAME);
 
     virtio_init(vdev, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_SIZE);
-    n->rx_vq = virtio_add_queue(vdev, n->rx_queue_size, virtio_net_handle_rx);
-    n->tx_vq = virtio_add_queue(vdev, n->tx_queue_size, virtio_net_handle_tx);
+    virtio_add_queue(vdev, n->rx_queue_size, virtio_net_handle_rx);
+    virtio_add_queue(vdev, n->tx_queue_size, virtio_net_handle_tx);
+    /* Adding a queue may move the array: take the pointers once all exist. */
+    n->rx_vq = &vdev->vq[0];
+    n->tx_vq = &vdev->vq[1];
     return true;
 }
 
