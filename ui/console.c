@@ -607,13 +607,17 @@ static void png_chunk(FILE *f, const char *type, const uint8_t *data, uint32_t l
     uLong crc = crc32(0, hdr + 4, 4);
     uint8_t tail[4];
 
-    crc = crc32(crc, data, len);
+    if (len) {
+        crc = crc32(crc, data, len);    /* a NULL buffer would restart the CRC */
+    }
     tail[0] = crc >> 24;
     tail[1] = crc >> 16;
     tail[2] = crc >> 8;
     tail[3] = crc;
     fwrite(hdr, 1, 8, f);
-    fwrite(data, 1, len, f);
+    if (len) {
+        fwrite(data, 1, len, f);
+    }
     fwrite(tail, 1, 4, f);
 }
 
