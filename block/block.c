@@ -337,10 +337,13 @@ char *bdrv_get_full_backing_filename(BlockDriverState *bs)
         strchr(bs->backing_file, ':')) {
         return g_strdup(bs->backing_file);
     }
-    char *dir = g_path_get_dirname(bs->filename);
-    char *full = g_build_filename(dir, bs->backing_file, NULL);
-    g_free(dir);
-    return full;
+    /* Relative to the image's directory, spelled as QEMU does ("b.qcow2", "dir/b.qcow2"). */
+    const char *slash = strrchr(bs->filename, '/');
+    if (!slash) {
+        return g_strdup(bs->backing_file);
+    }
+    return g_strdup_printf("%.*s%s", (int)(slash - bs->filename + 1), bs->filename,
+                           bs->backing_file);
 }
 
 static bool bdrv_open_backing(BlockDriverState *bs, GHashTable *opts, int flags, Error **errp)

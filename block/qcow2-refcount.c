@@ -603,6 +603,20 @@ static int rebuild_refcounts(BlockDriverState *bs, RefCheck *rc)
     BDRVQcow2State *s = bs->opaque;
     uint64_t epb = 1ULL << s->refcount_block_bits;
     uint64_t end = MAX(rc->file_clusters, rc->nb);
+    /* The old refcount table and blocks are replaced: they stop being referenced. */
+    uint64_t first = s->refcount_table_offset >> s->cluster_bits;
+    uint64_t last = (s->refcount_table_offset + (uint64_t)s->refcount_table_size * 8 - 1) >>
+                    s->cluster_bits;
+    for (uint64_t ci = first; ci <= last && ci < rc->nb; ci++) {
+        rc->refs[ci] -= rc->refs[ci] > 0;
+    }
+    for (uint32_t t = 0; t < s->refcount_table_size; t++) {
+        uint64_t off = s->refcount_table[t] & REFT_OFFSET_MASK;
+        uint64_t ci = off >> s->cluster_bits;
+        if (off && !qcow2_offset_into_cluster(s, off) && ci < rc->nb && rc->refs[ci]) {
+            rc->refs[ci]--;
+        }
+    }
     for (uint64_t i = 0; i < rc->nb; i++) {
         if (rc->refs[i] > s->refcount_max) {
             fprintf(stderr, "ERROR: cluster %" PRIu64 " has more references than the "
@@ -805,13 +819,13 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckM
     int leaks = 0, corruptions = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t disk, want = rc.refs[i];
-        if (want) {
-            last_used = i + 1;
-        }
         if (qcow2_get_refcount(bs, i, &disk) < 0) {
             fprintf(stderr, "Can't get refcount for cluster %" PRIu64 "\n", i);
             res->check_errors++;
             continue;
+        }
+        if (want || disk) {
+            last_used = i + 1;
         }
         if (disk == want) {
             continue;
