@@ -291,6 +291,10 @@ typedef struct NetdevType {
 } NetdevType;
 
 static const NetdevType netdev_types[] = {
+    { "socket", net_init_socket },
+    { "stream", net_init_stream },
+    { "dgram", net_init_dgram },
+    { "tap", net_init_tap },
     { "user", net_init_user },
 };
 
