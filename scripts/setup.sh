@@ -10,7 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DEPS="gcc make pkg-config libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
 libjson-glib-dev libsdl2-dev python3"
 TEST_DEPS="opensbi qemu-system-misc qemu-utils gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
-device-tree-compiler cpio socat"
+device-tree-compiler cpio socat
+acpica-tools"
 
 # shellcheck disable=SC2086
 apt_require $BUILD_DEPS $TEST_DEPS
