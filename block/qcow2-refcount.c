@@ -762,6 +762,52 @@ static int check_oflag_copied(BlockDriverState *bs, BdrvCheckResult *res, BdrvCh
     return ret < 0 ? ret : qcow2_cache_flush(bs, s->l2_cache);
 }
 
+/* Counts every reference the image's metadata makes to each host cluster into rc. */
+static void collect_refs(BlockDriverState *bs, RefCheck *rc, int64_t flen)
+{
+    BDRVQcow2State *s = bs->opaque;
+    rc->file_clusters = qcow2_size_to_clusters(s, flen);
+    rc->nb = MAX(rc->file_clusters, 1);
+    rc->refs = g_new0(uint64_t, rc->nb);
+    rc->res->bfi.total_clusters = qcow2_size_to_clusters(s, s->size);
+
+    refs_inc(s, rc, 0, s->cluster_size);
+    check_l1(bs, rc, s->l1_table_offset, s->l1_size, true);
+    for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+        check_l1(bs, rc, s->snapshots[i].l1_table_offset, s->snapshots[i].l1_size, false);
+    }
+    if (s->nb_snapshots) {
+        /* Table size: walk the entries as stored. */
+        uint64_t size = 0;
+        for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+            Qcow2Snapshot *sn = &s->snapshots[i];
+            size += 40 + sn->extra_data_size + strlen(sn->id_str) + strlen(sn->name);
+            size = (size + 7) & ~7ULL;
+        }
+        refs_inc(s, rc, s->snapshots_offset, size);
+    }
+    refs_inc(s, rc, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
+    for (uint32_t t = 0; t < s->refcount_table_size; t++) {
+        uint64_t off = s->refcount_table[t] & REFT_OFFSET_MASK;
+        if (!off) {
+            continue;
+        }
+        if (qcow2_offset_into_cluster(s, off)) {
+            fprintf(stderr, "ERROR refcount block %u is not cluster aligned; refcount table "
+                    "entry corrupted\n", t);
+            rc->res->corruptions++;
+            continue;
+        }
+        if ((off >> s->cluster_bits) >= rc->file_clusters) {
+            fprintf(stderr, "ERROR refcount block %u is outside image\n", t);
+            rc->res->corruptions++;
+            continue;
+        }
+        refs_inc(s, rc, off, s->cluster_size);
+    }
+
+}
+
 int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckMode fix)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -774,45 +820,7 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckM
         return ret;
     }
     RefCheck rc = { .res = res };
-    rc.file_clusters = qcow2_size_to_clusters(s, flen);
-    rc.nb = MAX(rc.file_clusters, 1);
-    rc.refs = g_new0(uint64_t, rc.nb);
-    res->bfi.total_clusters = qcow2_size_to_clusters(s, s->size);
-
-    refs_inc(s, &rc, 0, s->cluster_size);
-    check_l1(bs, &rc, s->l1_table_offset, s->l1_size, true);
-    for (uint32_t i = 0; i < s->nb_snapshots; i++) {
-        check_l1(bs, &rc, s->snapshots[i].l1_table_offset, s->snapshots[i].l1_size, false);
-    }
-    if (s->nb_snapshots) {
-        /* Table size: walk the entries as stored. */
-        uint64_t size = 0;
-        for (uint32_t i = 0; i < s->nb_snapshots; i++) {
-            Qcow2Snapshot *sn = &s->snapshots[i];
-            size += 40 + sn->extra_data_size + strlen(sn->id_str) + strlen(sn->name);
-            size = (size + 7) & ~7ULL;
-        }
-        refs_inc(s, &rc, s->snapshots_offset, size);
-    }
-    refs_inc(s, &rc, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
-    for (uint32_t t = 0; t < s->refcount_table_size; t++) {
-        uint64_t off = s->refcount_table[t] & REFT_OFFSET_MASK;
-        if (!off) {
-            continue;
-        }
-        if (qcow2_offset_into_cluster(s, off)) {
-            fprintf(stderr, "ERROR refcount block %u is not cluster aligned; refcount table "
-                    "entry corrupted\n", t);
-            res->corruptions++;
-            continue;
-        }
-        if ((off >> s->cluster_bits) >= rc.file_clusters) {
-            fprintf(stderr, "ERROR refcount block %u is outside image\n", t);
-            res->corruptions++;
-            continue;
-        }
-        refs_inc(s, &rc, off, s->cluster_size);
-    }
+    collect_refs(bs, &rc, flen);
 
     uint64_t n = rc.nb;
     uint64_t last_used = 0;
@@ -879,4 +887,40 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckM
         res->check_errors++;
     }
     return 0;
+}
+
+int qcow2_change_refcount_order(BlockDriverState *bs, int order)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t flen = bdrv_getlength(bs->file);
+    if (flen < 0) {
+        return (int)flen;
+    }
+    int ret = qcow2_cache_flush(bs, s->l2_cache);
+    if (ret < 0 || (ret = qcow2_cache_flush(bs, s->refcount_cache)) < 0) {
+        return ret;
+    }
+    BdrvCheckResult res;
+    memset(&res, 0, sizeof(res));
+    RefCheck rc = { .res = &res };
+    collect_refs(bs, &rc, flen);
+    if (res.corruptions || res.check_errors) {
+        g_free(rc.refs);
+        return -EIO;
+    }
+    int old_order = s->refcount_order;
+    /* The new structure replaces the old one, which is dropped from the counts first. */
+    s->refcount_order = order;
+    s->refcount_bits = 1 << order;
+    s->refcount_max = s->refcount_bits == 64 ? UINT64_MAX : (1ULL << s->refcount_bits) - 1;
+    s->refcount_block_bits = s->cluster_bits + 3 - order;
+    ret = rebuild_refcounts(bs, &rc);
+    if (ret < 0) {
+        s->refcount_order = old_order;
+        s->refcount_bits = 1 << old_order;
+        s->refcount_max = s->refcount_bits == 64 ? UINT64_MAX : (1ULL << s->refcount_bits) - 1;
+        s->refcount_block_bits = s->cluster_bits + 3 - old_order;
+    }
+    g_free(rc.refs);
+    return ret;
 }

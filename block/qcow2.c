@@ -1350,10 +1350,6 @@ static bool qcow2_amend(BlockDriverState *bs, const BlockCreateOpts *opts, bool 
         error_setg(errp, "Changing the cluster size is not supported");
         return false;
     }
-    if ((opts->set & BLOCK_OPT_REFCOUNT_BITS) && opts->refcount_bits != s->refcount_bits) {
-        error_setg(errp, "Changing the refcount width is not supported");
-        return false;
-    }
     if (opts->set & BLOCK_OPT_PREALLOC) {
         error_setg(errp, "Changing the preallocation mode is not supported");
         return false;
@@ -1371,7 +1367,8 @@ static bool qcow2_amend(BlockDriverState *bs, const BlockCreateOpts *opts, bool 
                    "above (use compat=1.1 or greater)");
         return false;
     }
-    if (version < 3 && s->refcount_bits != 16) {
+    int rbits = (opts->set & BLOCK_OPT_REFCOUNT_BITS) ? opts->refcount_bits : s->refcount_bits;
+    if (version < 3 && rbits != 16) {
         error_setg(errp, "Different refcount widths than 16 bits require compatibility "
                    "level 1.1 or above (use compat=1.1 or greater)");
         return false;
@@ -1400,6 +1397,14 @@ static bool qcow2_amend(BlockDriverState *bs, const BlockCreateOpts *opts, bool 
             goto out;
         }
         s->compatible_features = s->autoclear_features = 0;
+    }
+    if (rbits != s->refcount_bits) {
+        ret = qcow2_change_refcount_order(bs, __builtin_ctz(rbits));
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, ret == -ERANGE ? "Refcounts do not fit %d bits" :
+                             "Could not rewrite the refcounts", rbits);
+            goto out;
+        }
     }
     s->version = version;
     if (lazy) {

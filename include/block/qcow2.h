@@ -200,6 +200,8 @@ int qcow2_update_l1_refcount(BlockDriverState *bs, uint64_t *l1, uint32_t l1_siz
 int qcow2_read_l1(BlockDriverState *bs, uint64_t l1_offset, uint32_t l1_size, uint64_t **out);
 int qcow2_write_l1(BlockDriverState *bs, uint64_t l1_offset, const uint64_t *l1,
                    uint32_t l1_size);
+/* Rewrites all refcounts with 2^order bits per entry (the header is the caller's). */
+int qcow2_change_refcount_order(BlockDriverState *bs, int order);
 int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckMode fix);
 
 /* qcow2-cluster.c (lock held unless said otherwise) */

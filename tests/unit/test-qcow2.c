@@ -598,10 +598,22 @@ static void test_amend(void)
     g_assert_cmpstr(info.compat, ==, "1.1");
     g_assert_true(info.lazy_refcounts);
     bdrv_create_opts_clear(&o);
+    /* Refcount width changes rewrite every refcount block; data stays. */
+    uint8_t data[4096], back[4096];
+    memset(data, 0x3e, sizeof(data));
+    g_assert_cmpint(bdrv_pwrite(bs, 8192, sizeof(data), data), ==, 0);
+    g_assert_true(bdrv_create_opts_parse("qcow2", &o, "refcount_bits=1", &err));
+    g_assert_true(bdrv_amend(bs, &o, false, &err));
+    bdrv_create_opts_clear(&o);
+    bdrv_get_specific_info(bs, &info);
+    g_assert_cmpint(info.refcount_bits, ==, 1);
+    g_assert_cmpint(bdrv_pread(bs, 8192, sizeof(back), back), ==, 0);
+    g_assert_cmpmem(back, sizeof(back), data, sizeof(data));
     bdrv_unref(bs);
     check_clean(path);
     if (have_qemu_img) {
         g_assert_cmpint(run("qemu-img info '%s' | grep -q 'lazy refcounts: true'", path), ==, 0);
+        g_assert_cmpint(run("qemu-img info '%s' | grep -q 'refcount bits: 1$'", path), ==, 0);
     }
     g_unlink(path);
     g_free(path);
