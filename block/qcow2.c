@@ -289,7 +289,12 @@ static bool qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         s->incompatible_features = be64toh(h.incompatible_features);
         s->compatible_features = be64toh(h.compatible_features);
         s->autoclear_features = be64toh(h.autoclear_features);
-        s->refcount_order = be32toh(h.refcount_order);
+        uint32_t order = be32toh(h.refcount_order);
+        if (order > 6) {
+            error_setg(errp, "Reference count entry width too large; may not exceed 64 bits");
+            return false;
+        }
+        s->refcount_order = order;
         if (s->header_length > offsetof(QCowHeader, compression_type)) {
             s->compression_type = h.compression_type;
         }
@@ -328,8 +333,11 @@ static bool qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         return false;
     }
     for (uint64_t pos = s->header_length; pos + 8 <= ext_end;) {
-        uint32_t magic = be32toh(*(uint32_t *)(hdr + pos));
-        uint32_t len = be32toh(*(uint32_t *)(hdr + pos + 4));
+        uint32_t magic, len;
+        memcpy(&magic, hdr + pos, 4);
+        memcpy(&len, hdr + pos + 4, 4);
+        magic = be32toh(magic);
+        len = be32toh(len);
         pos += 8;
         if (magic == QCOW2_EXT_END) {
             break;
