@@ -10,6 +10,8 @@
 #include <glib.h>
 #include "hw/i386/pc.h"
 #include "hw/i386/ioport.h"
+#include "hw/i386/acpi-build.h"
+#include "hw/i386/linux-boot.h"
 #include "hw/acpi/acpi-pm.h"
 #include "hw/char/serial.h"
 #include "hw/core/irq.h"
@@ -49,6 +51,7 @@ typedef struct PcBoard {
     MemoryRegion post_io;                      /* port 0x80 */
     RomSet *roms;
     uint64_t entry;
+    bool linux64;                              /* bzImage: 64-bit entry, else PVH */
 } PcBoard;
 
 /* ---- e820 ---- */
@@ -62,6 +65,7 @@ unsigned pc_e820_build(uint64_t below_4g, uint64_t above_4g, E820Entry *out)
     if (below_4g > 0x100000) {
         out[n++] = (E820Entry){ 0x100000, below_4g - 0x100000, E820_RAM };
     }
+    out[n++] = (E820Entry){ PC_ECAM_BASE, PC_ECAM_SIZE, E820_RESERVED };
     /* KVM's identity map and TSS pages, as QEMU reserves them. */
     out[n++] = (E820Entry){ 0xfeffc000, 0x4000, E820_RESERVED };
     if (above_4g) {
@@ -117,21 +121,15 @@ static bool pc_find_pvh_entry(const uint8_t *elf, uint64_t len, uint64_t *entry)
     return false;
 }
 
-/* Loads kernel, initrd, command line and hvm_start_info into the board's RomSet. */
-static bool pc_load_pvh(Machine *m, PcBoard *pb, Error **errp)
+/* Loads a PVH ELF kernel (data, len), initrd, command line and hvm_start_info into the
+ * board's RomSet. */
+static bool pc_load_pvh(Machine *m, PcBoard *pb, const uint8_t *data, uint64_t len,
+                        Error **errp)
 {
-    uint8_t *data;
-    uint64_t len;
-    if (!load_file(m->kernel, 1 * GiB, &data, &len, errp)) {
-        error_prepend(errp, "could not load kernel: ");
-        return false;
-    }
     bool is_elf64 = len >= 64 && memcmp(data, "\x7f" "ELF", 4) == 0 && data[4] == 2;
-    bool found = is_elf64 && pc_find_pvh_entry(data, len, &pb->entry);
-    g_free(data);
-    if (!found) {
-        error_setg(errp, "kernel '%s' is not a 64-bit ELF with a PVH entry note "
-                   "(XEN_ELFNOTE_PHYS32_ENTRY)", m->kernel);
+    if (!is_elf64 || !pc_find_pvh_entry(data, len, &pb->entry)) {
+        error_setg(errp, "kernel '%s' is neither a bzImage nor a 64-bit ELF with a PVH entry "
+                   "note (XEN_ELFNOTE_PHYS32_ENTRY)", m->kernel);
         return false;
     }
     uint64_t high = 0;
@@ -193,13 +191,105 @@ static bool pc_load_pvh(Machine *m, PcBoard *pb, Error **errp)
     return rom_set_add(pb->roms, "hvm_start_info", PC_BOOT_INFO, &info, sizeof(info), errp);
 }
 
-/* Writes the boot images and puts the BSP at the PVH entry. */
+/* Loads a bzImage (data, len) with the 64-bit boot protocol: zero page, command line,
+ * initrd, GDT and identity-mapped page tables. */
+static bool pc_load_linux(Machine *m, PcBoard *pb, const uint8_t *data, uint64_t len,
+                          Error **errp)
+{
+    E820Entry e820[PC_E820_MAX];
+    const char *cmdline = m->append ? m->append : "";
+    LinuxBoot *lb = g_new0(LinuxBoot, 1);
+    lb->below_4g = pb->below_4g;
+    lb->e820 = e820;
+    lb->n820 = pc_e820_build(pb->below_4g, pb->above_4g, e820);
+    lb->cmdline_addr = PC_BOOT_CMDLINE;
+    lb->cmdline_len = strlen(cmdline) + 1;
+    lb->rsdp_addr = PC_ACPI_BASE;
+    uint8_t *rd = NULL;
+    bool ok = true;
+    if (m->initrd) {
+        ok = load_file(m->initrd, pb->below_4g, &rd, &lb->initrd_size, errp);
+        if (!ok) {
+            error_prepend(errp, "could not load initrd: ");
+        }
+    }
+    ok = ok && linux_boot_setup(data, len, lb, errp);
+    if (ok && lb->cmdline_len > PC_CMDLINE_MAX) {
+        error_setg(errp, "kernel command line is longer than %u bytes", PC_CMDLINE_MAX - 1);
+        ok = false;
+    }
+    uint8_t gdt[LINUX_GDT_LIMIT + 1];
+    uint8_t *pt = g_malloc(LINUX_PAGE_TABLES_SIZE);
+    linux_boot_gdt(gdt);
+    linux_boot_page_tables(pt);
+    ok = ok && rom_set_add(pb->roms, "linux-kernel", lb->load_addr, data + lb->kernel_offset,
+                           lb->kernel_size, errp);
+    ok = ok && rom_set_add(pb->roms, "cmdline", PC_BOOT_CMDLINE, cmdline, lb->cmdline_len,
+                           errp);
+    ok = ok && rom_set_add(pb->roms, "zero-page", LINUX_ZERO_PAGE_ADDR, lb->zero_page,
+                           LINUX_ZERO_PAGE_SIZE, errp);
+    ok = ok && rom_set_add(pb->roms, "boot-gdt", LINUX_GDT_ADDR, gdt, sizeof(gdt), errp);
+    ok = ok && rom_set_add(pb->roms, "boot-page-tables", LINUX_PML4_ADDR, pt,
+                           LINUX_PAGE_TABLES_SIZE, errp);
+    ok = ok && (!rd || rom_set_add(pb->roms, "initrd", lb->initrd_addr, rd, lb->initrd_size,
+                                   errp));
+    pb->entry = lb->entry;
+    pb->linux64 = true;
+    g_free(pt);
+    g_free(rd);
+    g_free(lb);
+    return ok;
+}
+
+/* ACPI tables at PC_ACPI_BASE (inside the BIOS area the RSDP scan covers). */
+static bool pc_load_acpi(Machine *m, PcBoard *pb, Error **errp)
+{
+    AcpiBuildInfo info = {
+        .ncpus = m->smp,
+        .ecam_base = PC_ECAM_BASE, .ecam_size = PC_ECAM_SIZE,
+        .pci_hole_base = PC_PCI_HOLE_BASE, .pci_hole_size = PC_PCI_HOLE_END - PC_PCI_HOLE_BASE,
+        .pci_hole64_base = (PC_HIGHMEM_BASE + pb->above_4g + GiB - 1) & ~(GiB - 1),
+        .pci_hole64_size = PC_PCI_HOLE64_SIZE,
+    };
+    GByteArray *tables = acpi_build_tables(&info, PC_ACPI_BASE);
+    bool ok = tables->len <= PC_ACPI_SIZE;
+    if (!ok) {
+        error_setg(errp, "ACPI tables (%u bytes) do not fit in 0x%x bytes", tables->len,
+                   PC_ACPI_SIZE);
+    }
+    ok = ok && rom_set_add(pb->roms, "acpi-tables", PC_ACPI_BASE, tables->data, tables->len,
+                           errp);
+    g_byte_array_unref(tables);
+    return ok;
+}
+
+/* Reads -kernel and loads it as a bzImage or as a PVH ELF. */
+static bool pc_load_kernel(Machine *m, PcBoard *pb, Error **errp)
+{
+    uint8_t *data;
+    uint64_t len;
+    if (!load_file(m->kernel, 1 * GiB, &data, &len, errp)) {
+        error_prepend(errp, "could not load kernel: ");
+        return false;
+    }
+    bool ok = linux_is_bzimage(data, len) ? pc_load_linux(m, pb, data, len, errp)
+                                          : pc_load_pvh(m, pb, data, len, errp);
+    g_free(data);
+    return ok && pc_load_acpi(m, pb, errp);
+}
+
+/* Writes the boot images and puts the BSP at the kernel's entry. */
 static bool pc_boot(Machine *m, PcBoard *pb, Error **errp)
 {
     if (!rom_set_write(pb->roms, &address_space_memory, errp)) {
         return false;
     }
-    x86_cpu_set_flat32(m->cpus[0], pb->entry, 0, PC_BOOT_INFO, 0);
+    if (pb->linux64) {
+        x86_cpu_set_long64(m->cpus[0], pb->entry, LINUX_PML4_ADDR, LINUX_GDT_ADDR,
+                           LINUX_GDT_LIMIT, LINUX_ZERO_PAGE_ADDR);
+    } else {
+        x86_cpu_set_flat32(m->cpus[0], pb->entry, 0, PC_BOOT_INFO, 0);
+    }
     return true;
 }
 
@@ -316,7 +406,7 @@ static bool pc_init(Machine *m, Error **errp)
     memory_region_init_io(&pb->post_io, "ioport80", &pc_post_ops, pb, 1);
     memory_region_add_subregion(system_io, 0x80, &pb->post_io);
 
-    return pc_load_pvh(m, pb, errp) && pc_boot(m, pb, errp);
+    return pc_load_kernel(m, pb, errp) && pc_boot(m, pb, errp);
 }
 
 static void pc_reset(Machine *m)

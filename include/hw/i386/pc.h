@@ -23,6 +23,14 @@ enum { PC_IRQ_COM2 = 3, PC_IRQ_COM1 = 4, PC_IRQ_RTC = 8, PC_IRQ_SCI = 9 };
 #define PC_ACPI_SIZE 0x10000
 #define PC_EBDA_BASE 0x9fc00
 
+/* PCI: ECAM (MMCONFIG) for 256 buses right above low RAM, then the 32-bit MMIO window up to
+ * the IOAPIC; the 64-bit window starts at the first GiB boundary above RAM. */
+#define PC_ECAM_BASE 0xb0000000ULL
+#define PC_ECAM_SIZE 0x10000000ULL
+#define PC_PCI_HOLE_BASE 0xc0000000ULL
+#define PC_PCI_HOLE_END 0xfec00000ULL
+#define PC_PCI_HOLE64_SIZE 0x800000000ULL
+
 /* e820 memory types. */
 enum { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3 };
 
