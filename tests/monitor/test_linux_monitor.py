@@ -79,6 +79,9 @@ def test_socat_script_pauses_inspects_and_powers_down_linux():
                                     extra=["-qmp", "unix:%s,server=on,wait=off" % path])
     with testlib.Vm(args, binary=testlib.require_emulator()) as vm:
         vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
+        # Once the shell waits for input the guest idles in the kernel.
+        vm.expect("# ", BOOT_TIMEOUT)
+        time.sleep(1)
         s = SocatSession(path, [
             {"execute": "qmp_capabilities"},
             {"execute": "stop", "id": "stop"},
