@@ -141,7 +141,7 @@ def test_bad_machine_and_accel():
 
 
 def test_bad_display_chardev_serial():
-    expect_error(["-display", "sdl"], r"^vessel: -display: display 'sdl' is not supported yet")
+    expect_error(["-display", "gtk"], r"^vessel: -display: Parameter 'type' does not accept value 'gtk'")
     expect_error(["-chardev", "nosuch,id=c0"], r"'nosuch' is not a valid char driver")
     expect_error(["-chardev", "null"], r"^vessel: -chardev: no id specified")
     expect_error(["-chardev", "null,id=c0,colour=red"], r"invalid parameter 'colour'")
