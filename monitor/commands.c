@@ -1446,12 +1446,6 @@ static JsonNode *hmp_info_qtree(Monitor *mon, JsonObject *args, Error **errp)
     return node_string_take(g_string_free(out, FALSE));
 }
 
-static JsonNode *hmp_info_network(Monitor *mon, JsonObject *args, Error **errp)
-{
-    /* No netdev layer yet: no NICs and no back ends, so nothing to list. */
-    return node_string_take(g_strdup(""));
-}
-
 /* ---- human-monitor-command ---- */
 
 static JsonNode *qmp_human_monitor_command(Monitor *mon, JsonObject *args, Error **errp)
@@ -1538,6 +1532,13 @@ const MonitorCommand monitor_commands[] = {
     { NULL, "info qom-tree", "path:s?", hmp_info_qom_tree, NULL,
       "[path] -- show QOM composition tree" },
     { NULL, "info network", "", hmp_info_network, NULL, " -- show the network state" },
+    { NULL, "info usernet", "", hmp_info_usernet, NULL, " -- show user network stack connection states" },
+    { NULL, "info netstats", "", hmp_info_netstats, NULL, " -- show per-netdev packet counters" },
+    { "set_link", "set_link", "name:s,up:b", qmp_set_link, NULL, "name on|off -- change the link status of a network adapter" },
+    { NULL, "hostfwd_add", "arg1:s,arg2:s?", hmp_hostfwd_add, NULL, "[netdev_id] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport -- redirect TCP or UDP connections from host to guest (requires -net user)" },
+    { NULL, "hostfwd_remove", "arg1:s,arg2:s?", hmp_hostfwd_remove, NULL, "[netdev_id] [tcp|udp]:[hostaddr]:hostport -- remove host-to-guest TCP or UDP redirection" },
+    { "netdev_add", "netdev_add", "type:R,*", qmp_netdev_add, NULL, "[user|tap|socket|stream|dgram],id=str[,prop=value][,...] -- add host network device" },
+    { "netdev_del", "netdev_del", "id:s", qmp_netdev_del, NULL, "id -- remove host network device" },
     { "screendump", "screendump", "filename:s,device:s?,head:i?,format:s?", qmp_screendump,
       NULL, "filename [device [head [format]]] -- save screen as an image (ppm or png)" },
     { "set_password", "set_password", "protocol:s,password:s,connected:s?", qmp_set_password,

@@ -145,6 +145,11 @@ void net_filter_dump_frame(NetClientState *nc, const struct iovec *iov, int iovc
     }
 }
 
+const char *net_filter_id(const NetFilter *f)
+{
+    return f->id;
+}
+
 void net_filters_free(NetClientState *nc)
 {
     for (guint i = 0; nc->filters && i < nc->filters->len; i++) {

@@ -809,7 +809,7 @@ bool net_slirp_hostfwd_add(const char *netdev, const char *rule, Error **errp)
     return s && slirp_hostfwd(s, rule, errp);
 }
 
-bool net_slirp_hostfwd_remove(const char *netdev, const char *rule, Error **errp)
+bool net_slirp_hostfwd_remove(const char *netdev, const char *rule, bool *found, Error **errp)
 {
     SlirpState *s = slirp_lookup(netdev, errp);
     SlirpHostFwd fwd;
@@ -822,11 +822,8 @@ bool net_slirp_hostfwd_remove(const char *netdev, const char *rule, Error **errp
         error_setg(errp, "invalid format (%s)", why);
         return false;
     }
-    if (slirp_remove_hostfwd(s->slirp, fwd.udp, fwd.host_addr, fwd.host_port) < 0) {
-        error_setg(errp, "host forwarding rule for %s not found", rule);
-        return false;
-    }
-    for (guint i = 0; i < s->hostfwds->len; i++) {
+    *found = slirp_remove_hostfwd(s->slirp, fwd.udp, fwd.host_addr, fwd.host_port) == 0;
+    for (guint i = 0; *found && i < s->hostfwds->len; i++) {
         SlirpHostFwd *f = &g_array_index(s->hostfwds, SlirpHostFwd, i);
 
         if (f->udp == fwd.udp && f->host_port == fwd.host_port &&

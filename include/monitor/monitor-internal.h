@@ -120,6 +120,9 @@ bool monitor_arg_has(JsonObject *args, const char *name);
 
 /* Balloon commands (monitor/balloon.c). */
 MonitorHandler qmp_balloon, hmp_balloon, qmp_query_balloon;
+/* net/net-monitor.c */
+MonitorHandler hmp_info_network, hmp_info_netstats, hmp_info_usernet, qmp_set_link,
+               hmp_hostfwd_add, hmp_hostfwd_remove, qmp_netdev_add, qmp_netdev_del;
 HmpPrinter hmp_print_balloon;
 
 /* The labels and filenames of monitor-owned listeners, for query-chardev. */

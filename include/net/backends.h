@@ -17,8 +17,9 @@ NetdevInitFn net_init_dgram;
 
 /* -netdev user helpers for the monitor (net/slirp.c). */
 bool net_slirp_hostfwd_add(const char *netdev, const char *rule, Error **errp);
-/* Removes a rule "[tcp|udp]:[hostaddr]:hostport"; false with *errp when not found. */
-bool net_slirp_hostfwd_remove(const char *netdev, const char *rule, Error **errp);
+/* Removes a rule "[tcp|udp]:[hostaddr]:hostport" (*found tells whether it existed); false
+ * with *errp when the rule or the netdev is bad. */
+bool net_slirp_hostfwd_remove(const char *netdev, const char *rule, bool *found, Error **errp);
 /* "info usernet" text for every user back end (g_free it). */
 char *net_slirp_usernet_info(void);
 

@@ -123,6 +123,8 @@ char *net_format_macaddr(const MACAddr *mac);
 bool net_filter_dump_add(Opts *opts, Error **errp);
 /* Records a frame passing through nc in its filters (pcap), in nc's direction. */
 void net_filter_dump_frame(NetClientState *nc, const struct iovec *iov, int iovcnt);
+/* The id of a filter (for info network). */
+const char *net_filter_id(const NetFilter *f);
 /* Closes nc's filters (the netdev goes away). */
 void net_filters_free(NetClientState *nc);
 
