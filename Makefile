@@ -33,10 +33,14 @@ IMG_MAIN_SRC := block/img/vessel-img.c
 LIB_SRCS := $(filter-out $(IMG_MAIN_SRC),$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
+# The block layer's objects are linked whole (drivers register from constructors); the rest
+# of the library only as far as they need it, so vessel-img carries no emulator code.
+IMG_BLOCK_OBJS := $(filter $(BUILD)/block/%,$(LIB_OBJS))
+
 all: $(BUILD)/vessel-img
 
 $(BUILD)/vessel-img: $(BUILD)/$(IMG_MAIN_SRC:.c=.o) $(BUILD)/libvessel.a
-	$(CC) $(CFLAGS) -o $@ $< $(LINK_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(IMG_BLOCK_OBJS) $(BUILD)/libvessel.a $(LDLIBS)
 # --- vessel-img end ---
 
 LINK_LIB := -Wl,--whole-archive $(BUILD)/libvessel.a -Wl,--no-whole-archive

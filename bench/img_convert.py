@@ -5,7 +5,8 @@ Conversions: qcow2 -> raw, raw -> qcow2, raw -> compressed qcow2 (-c). The sourc
 raw image (60% data: a mix of random and repetitive text-like bytes, 40% holes) and its qcow2
 copy made by qemu-img. Each round runs every conversion once on each tool, alternating which
 tool goes first; outputs are checked once per tool with `qemu-img compare` (and `qemu-img
-check` for qcow2), outside the timed part. Prints the median wall times and the ratios
+check` for qcow2), outside the timed part. Before each timed run the previous output is
+deleted and the host's dirty pages are written back (sync). Prints the median wall times and the ratios
 Vessel/QEMU (below 1 means Vessel is faster) as a markdown table.
 
 Usage: bench/img_convert.py [-n ROUNDS] [--size MIB] [--dir DIR] [--vessel PATH] [--qemu PATH]
@@ -67,6 +68,9 @@ def timed_convert(tool, workdir, src, args, out):
     target = os.path.join(workdir, out)
     if os.path.exists(target):
         os.unlink(target)
+    # Write back the previous run's output first, so that its writeback does not land in
+    # this run's time. Neither tool flushes its own output (convert's cache mode is unsafe).
+    os.sync()
     start = time.monotonic()
     run([tool, "convert"] + args + [os.path.join(workdir, src), target])
     return time.monotonic() - start
