@@ -240,6 +240,13 @@ void x86_cpu_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t o
 bool x86_cpu_build_cpuid(X86CPU *cpu, const X86CpuidEntry *supported, unsigned nsupported,
                          unsigned smp, Error **errp);
 
+/* The interpreter's CPUOps entries (target/i386/tcg-cpu.c), for x86_cpu_ops: tcg_init,
+ * tcg_exec, has_work (covers the local APIC under tcg; KVM state otherwise). */
+bool x86_tcg_init(CPUState *cs, Error **errp);
+int x86_tcg_exec(CPUState *cs);
+bool x86_tcg_has_work(CPUState *cs);
+int64_t x86_tcg_debug_translate(CPUState *cs, uint64_t vaddr);
+
 /* Loads a segment's hidden part from a descriptor's two dwords. */
 void x86_segment_from_descriptor(X86Segment *seg, uint16_t selector, uint32_t lo,
                                  uint32_t hi);

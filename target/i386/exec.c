@@ -1,0 +1,1488 @@
+/* The x86 interpreter loop: block lookup and chaining, threaded dispatch of op pairs,
+ * integer semantics with exact flags. */
+#include <inttypes.h>
+#include <string.h>
+#include <glib.h>
+#include "target/i386/internal.h"
+#include "target/i386/ops.h"
+#include "hw/core/memory.h"
+#include "hw/i386/ioport.h"
+#include "util/bql.h"
+#include "util/log.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define CC_MASK (X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF | \
+                 X86_FLAG_OF)
+
+static inline uint64_t szmask(unsigned size)
+{
+    return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t sz_signbit(unsigned size)
+{
+    return 1ull << (size * 8 - 1);
+}
+
+static inline int64_t sext(uint64_t v, unsigned size)
+{
+    unsigned sh = 64 - size * 8;
+    return (int64_t)(v << sh) >> sh;
+}
+
+static inline uint64_t flags_szp(uint64_t res, unsigned size)
+{
+    uint64_t f = 0;
+    res &= szmask(size);
+    if (!res) {
+        f |= X86_FLAG_ZF;
+    }
+    if (res & sz_signbit(size)) {
+        f |= X86_FLAG_SF;
+    }
+    if (!__builtin_parity((unsigned)(res & 0xff))) {
+        f |= X86_FLAG_PF;
+    }
+    return f;
+}
+
+static inline void set_cc(CPUX86State *env, uint64_t f)
+{
+    env->rflags = (env->rflags & ~(uint64_t)CC_MASK) | f;
+}
+
+/* One ALU operation with flags; returns the result (CMP's is discarded by the caller). */
+static uint64_t alu(CPUX86State *env, unsigned op, unsigned size, uint64_t a, uint64_t b)
+{
+    uint64_t m = szmask(size), sb = sz_signbit(size), r, f;
+    unsigned cin = env->rflags & X86_FLAG_CF ? 1 : 0;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case ALU_ADD:
+    case ALU_ADC: {
+        unsigned c = op == ALU_ADC ? cin : 0;
+        r = (a + b + c) & m;
+        f = flags_szp(r, size);
+        if (r < a || (c && r == a)) {
+            f |= X86_FLAG_CF;
+        }
+        if ((a ^ r) & (b ^ r) & sb) {
+            f |= X86_FLAG_OF;
+        }
+        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        break;
+    }
+    case ALU_SUB:
+    case ALU_SBB:
+    case ALU_CMP: {
+        unsigned c = op == ALU_SBB ? cin : 0;
+        r = (a - b - c) & m;
+        f = flags_szp(r, size);
+        if (a < b || (c && a == b)) {
+            f |= X86_FLAG_CF;
+        }
+        if ((a ^ b) & (a ^ r) & sb) {
+            f |= X86_FLAG_OF;
+        }
+        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        break;
+    }
+    case ALU_OR: r = a | b; f = flags_szp(r, size); break;
+    case ALU_AND: r = a & b; f = flags_szp(r, size); break;
+    default: r = a ^ b; f = flags_szp(r, size); break;
+    }
+    set_cc(env, f);
+    return r;
+}
+
+static bool cond(uint64_t fl, unsigned cc)
+{
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = fl & X86_FLAG_OF; break;
+    case 1: r = fl & X86_FLAG_CF; break;
+    case 2: r = fl & X86_FLAG_ZF; break;
+    case 3: r = fl & (X86_FLAG_CF | X86_FLAG_ZF); break;
+    case 4: r = fl & X86_FLAG_SF; break;
+    case 5: r = fl & X86_FLAG_PF; break;
+    case 6: r = !(fl & X86_FLAG_SF) != !(fl & X86_FLAG_OF); break;
+    default: r = (fl & X86_FLAG_ZF) || (!(fl & X86_FLAG_SF) != !(fl & X86_FLAG_OF)); break;
+    }
+    return (cc & 1) ? !r : r;
+}
+
+static inline uint64_t get_reg(CPUX86State *env, unsigned r, unsigned size)
+{
+    if (size == 1 && r >= 16) {
+        return (env->regs[r - 16] >> 8) & 0xff;
+    }
+    return env->regs[r] & szmask(size);
+}
+
+static inline void set_reg(CPUX86State *env, unsigned r, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1:
+        if (r >= 16) {
+            env->regs[r - 16] = (env->regs[r - 16] & ~0xff00ull) | ((v & 0xff) << 8);
+        } else {
+            env->regs[r] = (env->regs[r] & ~0xffull) | (v & 0xff);
+        }
+        break;
+    case 2:
+        env->regs[r] = (env->regs[r] & ~0xffffull) | (v & 0xffff);
+        break;
+    case 4:
+        env->regs[r] = (uint32_t)v;
+        break;
+    default:
+        env->regs[r] = v;
+        break;
+    }
+}
+
+/* Effective address (offset) of the memory operand b. */
+static inline uint64_t ea_off(CPUX86State *env, const TBOp *b)
+{
+    uint64_t a = (uint64_t)b->imm;
+    if (b->rd != X86_NONE) {
+        a += env->regs[b->rd];
+    }
+    if (b->rs1 != X86_NONE) {
+        a += env->regs[b->rs1] << b->rs2;
+    }
+    return b->pc_off == 8 ? a : b->pc_off == 4 ? (uint32_t)a : (a & 0xffff);
+}
+
+static inline uint64_t linear(X86Tcg *t, int seg, uint64_t off)
+{
+    uint64_t la = off;
+    if (seg != X86_NONE) {
+        la += t->env->segs[seg].base;
+    }
+    return (t->tb_flags & X86_TBF_CS64) ? la : (uint32_t)la;
+}
+
+static inline uint64_t ea_lin(X86Tcg *t, const TBOp *b)
+{
+    return linear(t, b->rs3, ea_off(t->env, b));
+}
+
+static inline bool ld(X86Tcg *t, uint64_t la, unsigned size, uint64_t *v)
+{
+    X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely(e->tag_r == (la & TB_PAGE_MASK) && (la & 0xfff) + size <= 4096)) {
+        uint64_t x = 0;
+        memcpy(&x, (void *)(uintptr_t)(la + e->addend), size);
+        *v = x;
+        return true;
+    }
+    return x86_load_slow(t, la, size, v, t->mmu_idx);
+}
+
+static inline bool st(X86Tcg *t, uint64_t la, unsigned size, uint64_t v)
+{
+    X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely(e->tag_w == (la & TB_PAGE_MASK) && (la & 0xfff) + size <= 4096)) {
+        memcpy((void *)(uintptr_t)(la + e->addend), &v, size);
+        return true;
+    }
+    return x86_store_slow(t, la, size, v, t->mmu_idx);
+}
+
+static inline uint64_t sp_mask(X86Tcg *t)
+{
+    return (t->tb_flags & X86_TBF_CS64) ? ~0ull : (t->tb_flags & X86_TBF_SS32) ? 0xffffffffull
+                                                                              : 0xffffull;
+}
+
+static bool push(X86Tcg *t, unsigned size, uint64_t v)
+{
+    CPUX86State *env = t->env;
+    uint64_t m = sp_mask(t);
+    uint64_t sp = (env->regs[R_ESP] - size) & m;
+    if (!st(t, linear(t, (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_SS, sp), size, v)) {
+        return false;
+    }
+    env->regs[R_ESP] = (env->regs[R_ESP] & ~m) | sp;
+    return true;
+}
+
+/* Reads the top of stack at offset off without popping. */
+static bool peek(X86Tcg *t, unsigned size, uint64_t off, uint64_t *v)
+{
+    uint64_t sp = (t->env->regs[R_ESP] + off) & sp_mask(t);
+    return ld(t, linear(t, (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_SS, sp), size, v);
+}
+
+static void sp_add(X86Tcg *t, uint64_t n)
+{
+    uint64_t m = sp_mask(t);
+    t->env->regs[R_ESP] = (t->env->regs[R_ESP] & ~m) | ((t->env->regs[R_ESP] + n) & m);
+}
+
+/* Shifts and rotates (sub-op in opcode order); count already masked and nonzero. */
+static uint64_t shift(CPUX86State *env, unsigned op, unsigned size, uint64_t a, unsigned cnt)
+{
+    unsigned bits = size * 8;
+    uint64_t m = szmask(size), sb = sz_signbit(size), r = 0, f = env->rflags & CC_MASK;
+    a &= m;
+    switch (op) {
+    case 0: {   /* ROL */
+        unsigned c = cnt % bits;
+        r = c ? ((a << c) | (a >> (bits - c))) & m : a;
+        f &= ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
+        f |= (r & 1) ? X86_FLAG_CF : 0;
+        f |= (((r & sb) ? 1 : 0) ^ (r & 1)) ? X86_FLAG_OF : 0;
+        break;
+    }
+    case 1: {   /* ROR */
+        unsigned c = cnt % bits;
+        r = c ? ((a >> c) | (a << (bits - c))) & m : a;
+        f &= ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
+        f |= (r & sb) ? X86_FLAG_CF : 0;
+        f |= (((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0;
+        break;
+    }
+    case 2: case 3: {   /* RCL, RCR through bits+1 */
+        unsigned c = cnt % (bits + 1);
+        unsigned cf = env->rflags & X86_FLAG_CF ? 1 : 0;
+        r = a;
+        for (unsigned i = 0; i < c; i++) {
+            if (op == 2) {
+                unsigned out = (r & sb) ? 1 : 0;
+                r = ((r << 1) | cf) & m;
+                cf = out;
+            } else {
+                unsigned out = r & 1;
+                r = (r >> 1) | (cf ? sb : 0);
+                cf = out;
+            }
+        }
+        f &= ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
+        f |= cf ? X86_FLAG_CF : 0;
+        if (op == 2) {
+            f |= (((r & sb) ? 1 : 0) ^ cf) ? X86_FLAG_OF : 0;
+        } else {
+            f |= (((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0;
+        }
+        break;
+    }
+    case 4: case 6: {   /* SHL */
+        r = cnt >= 64 ? 0 : (a << cnt) & m;
+        unsigned cf = cnt <= bits ? (a >> (bits - cnt)) & 1 : 0;
+        f = flags_szp(r, size) | (cf ? X86_FLAG_CF : 0);
+        f |= (((r & sb) ? 1 : 0) ^ cf) ? X86_FLAG_OF : 0;
+        break;
+    }
+    case 5: {   /* SHR */
+        r = cnt >= 64 ? 0 : a >> cnt;
+        unsigned cf = (a >> (cnt - 1)) & 1;
+        f = flags_szp(r, size) | (cf ? X86_FLAG_CF : 0);
+        f |= (a & sb) ? X86_FLAG_OF : 0;
+        break;
+    }
+    default: {  /* SAR */
+        int64_t s = sext(a, size);
+        unsigned c = cnt > 63 ? 63 : cnt;
+        r = (uint64_t)(s >> c) & m;
+        unsigned cf = (uint64_t)(s >> (c - 1)) & 1;
+        f = flags_szp(r, size) | (cf ? X86_FLAG_CF : 0);
+        break;
+    }
+    }
+    set_cc(env, f);
+    return r;
+}
+
+static uint64_t read_flags(CPUX86State *env)
+{
+    return env->rflags & ~(uint64_t)(X86_FLAG_RF | X86_FLAG_VM);
+}
+
+/* The block at linear pc: from the code cache or freshly translated; NULL on a fault. */
+static TranslationBlock *find_tb(X86Tcg *t, uint64_t pc, const void *const *labels)
+{
+    TranslationBlock *tb = tb_jc_lookup(t->cache, pc, t->tb_flags);
+    if (tb && !tb->invalid) {
+        return tb;
+    }
+    uint64_t phys;
+    if (!x86_fetch_page(t, pc, &phys)) {
+        return NULL;
+    }
+    tb = tb_lookup(t->cache, phys, pc, t->tb_flags);
+    if (tb && tb->phys_page2 != UINT64_MAX) {
+        uint64_t phys2;
+        if (!x86_fetch_page(t, (pc & TB_PAGE_MASK) + TB_PAGE_SIZE, &phys2)) {
+            t->exc_vec = -1;
+            tb = NULL;
+        } else if ((phys2 & TB_PAGE_MASK) != tb->phys_page2) {
+            tb = NULL;
+        }
+    }
+    if (!tb) {
+        tb = x86_translate_block(t, pc, labels);
+    }
+    if (tb) {
+        tb_jc_insert(t->cache, tb);
+    }
+    return tb;
+}
+
+static bool io_in(unsigned port, unsigned size, uint64_t *v)
+{
+    bql_lock();
+    MemTxResult r = memory_dispatch_read(&address_space_io, port, v, size);
+    bql_unlock();
+    if (r != MEMTX_OK) {
+        *v = szmask(size);
+    }
+    return true;
+}
+
+static void io_out(unsigned port, unsigned size, uint64_t v)
+{
+    bql_lock();
+    memory_dispatch_write(&address_space_io, port, v, size);
+    bql_unlock();
+}
+
+/* IN/OUT permission: CPL <= IOPL in protected mode (no I/O bitmap). */
+static bool io_allowed(X86Tcg *t)
+{
+    CPUX86State *env = t->env;
+    return !(env->cr[0] & X86_CR0_PE) || x86_cpl(env) <= ((env->rflags >> 12) & 3);
+}
+
+#define LABEL_ADDR(name) [X86_OP_##name] = &&L_##name,
+
+/* With labels_out set, only reports the op label table; otherwise runs guest code. */
+__attribute__((optimize("no-crossjumping", "no-gcse")))
+static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
+{
+    static const void *const labels[X86_OP_COUNT] = { X86_OPS(LABEL_ADDR) };
+    if (labels_out) {
+        *labels_out = labels;
+        return 0;
+    }
+    X86Tcg *t = x86_tcg(cs);
+    CPUX86State *env = t->env;
+    uint64_t *R = env->regs;
+    TranslationBlock *tb = NULL, *last_tb = NULL;
+    int last_slot = 0;
+    const TBOp *op = NULL, *b = NULL;
+    bool check_irq = true;
+    const bool nochain = log_enabled(LOG_EXEC | LOG_CPU);
+    uint64_t va = 0, vb = 0, la = 0;
+    unsigned sz;
+    int ret = ACCEL_EXIT_KICKED;
+
+#define DISPATCH() do { b = op + 1; sz = op->rs2; goto *op->handler; } while (0)
+#define NEXT() do { op += 2; DISPATCH(); } while (0)
+#define PC() (tb->pc + op->pc_off)
+#define NEXT_PC() (tb->pc + op->pc_off + op->ilen)
+#define CSB (env->segs[R_CS].base)
+#define SET_RIP(lin) (env->rip = (lin) - CSB)
+#define RAISE(v, he, e) do { x86_raise(t, (v), (he), (e)); goto raise; } while (0)
+#define GP0() RAISE(EXCP_GP, true, 0)
+#define CHECK(x) do { if (unlikely(!(x))) { goto raise; } } while (0)
+#define EXIT_TB(n, target) do { \
+        uint64_t t_ = (target); \
+        unsigned n_ = (n); \
+        TranslationBlock *d_ = n_ < TB_MAX_EXITS ? tb->jmp_dest[n_] : NULL; \
+        if (d_ && !d_->invalid && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) { \
+            tb = d_; \
+            op = tb->ops; \
+            DISPATCH(); \
+        } \
+        SET_RIP(t_); \
+        last_tb = n_ < TB_MAX_EXITS ? tb : NULL; \
+        last_slot = (int)n_; \
+        goto next_tb; \
+    } while (0)
+#define JUMP_IND(target) do { SET_RIP(target); last_tb = NULL; goto next_tb; } while (0)
+#define END_BLOCK() do { \
+        SET_RIP(NEXT_PC()); \
+        check_irq = true; \
+        last_tb = NULL; \
+        goto next_tb; \
+    } while (0)
+#define RM_READ(v) do { \
+        if (op->rs1 == X86_RM_MEM) { \
+            la = ea_lin(t, b); \
+            CHECK(ld(t, la, sz, &(v))); \
+        } else { \
+            (v) = get_reg(env, op->rs1, sz); \
+        } \
+    } while (0)
+#define RM_WRITE(v) do { \
+        if (op->rs1 == X86_RM_MEM) { \
+            CHECK(st(t, la, sz, (v))); \
+            if (unlikely(t->tb_invalidated)) { \
+                goto store_invalidated; \
+            } \
+        } else { \
+            set_reg(env, op->rs1, sz, (v)); \
+        } \
+    } while (0)
+/* Locked read-modify-write of the memory operand: expr computes the new value from va. */
+#define RMW_LOCKED(expr, store) do { \
+        la = ea_lin(t, b); \
+        void *h_ = x86_rmw_ptr(t, la, sz, t->mmu_idx); \
+        if (!h_) { \
+            CHECK(t->exc_vec < 0); \
+            CHECK(ld(t, la, sz, &va)); \
+            uint64_t n_ = (expr); \
+            if (store) { \
+                CHECK(st(t, la, sz, n_)); \
+            } \
+        } else { \
+            for (;;) { \
+                va = 0; \
+                memcpy(&va, h_, sz); \
+                uint64_t n_ = (expr); \
+                if (!(store)) { \
+                    break; \
+                } \
+                bool ok_; \
+                switch (sz) { \
+                case 1: { uint8_t e_ = (uint8_t)va; \
+                    ok_ = __atomic_compare_exchange_n((uint8_t *)h_, &e_, (uint8_t)n_, false, \
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); break; } \
+                case 2: { uint16_t e_ = (uint16_t)va; \
+                    ok_ = __atomic_compare_exchange_n((uint16_t *)h_, &e_, (uint16_t)n_, false, \
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); break; } \
+                case 4: { uint32_t e_ = (uint32_t)va; \
+                    ok_ = __atomic_compare_exchange_n((uint32_t *)h_, &e_, (uint32_t)n_, false, \
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); break; } \
+                default: { uint64_t e_ = va; \
+                    ok_ = __atomic_compare_exchange_n((uint64_t *)h_, &e_, n_, false, \
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); break; } \
+                } \
+                if (ok_) { \
+                    break; \
+                } \
+            } \
+        } \
+        if (unlikely(t->tb_invalidated)) { \
+            goto store_invalidated; \
+        } \
+    } while (0)
+#define LOCKED() (op->rs1 == X86_RM_MEM && (b->ilen & X86_PF_LOCK))
+
+next_tb:
+    if (unlikely(check_irq || __atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE))) {
+        check_irq = false;
+        if (__atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE)) {
+            ret = ACCEL_EXIT_KICKED;
+            goto out;
+        }
+        if (__atomic_exchange_n(&tcg_vcpu(cs)->tlb_flush_request, 0, __ATOMIC_ACQ_REL)) {
+            x86_tlb_flush(t, true);
+            x86_ram_cache_reset(t);
+        }
+        if (env->interrupt_shadow) {
+            env->interrupt_shadow = false;
+            check_irq = true;
+        } else if (x86_check_interrupts(t)) {
+            last_tb = NULL;
+        }
+    }
+    t->tb_invalidated = false;
+    t->exc_vec = -1;
+    tb = find_tb(t, CSB + env->rip, labels);
+    if (unlikely(!tb)) {
+        x86_do_exception(t);
+        last_tb = NULL;
+        goto next_tb;
+    }
+    if (last_tb && !nochain && last_tb->jmp_pc[last_slot] == tb->pc &&
+        (last_tb->flags == tb->flags)) {
+        tb_add_jump(last_tb, last_slot, tb);
+    }
+    last_tb = NULL;
+    if (unlikely(nochain)) {
+        log_mask_printf(LOG_EXEC, "Trace %d: %p [%016" PRIx64 "/%016" PRIx64 "/%08x]\n",
+                        cs->index, (void *)tb, tb->pc, tb->phys_pc, tb->flags);
+    }
+    op = tb->ops;
+    DISPATCH();
+
+raise:
+    SET_RIP(PC());
+    x86_do_exception(t);
+    last_tb = NULL;
+    goto next_tb;
+
+store_invalidated:
+    /* the instruction completed but may have rewritten code that follows it */
+    t->tb_invalidated = false;
+    END_BLOCK();
+
+L_ALU_RM_R:
+    vb = get_reg(env, op->rd, sz);
+    if (LOCKED()) {
+        RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
+        NEXT();
+    }
+    RM_READ(va);
+    va = alu(env, op->rs3, sz, va, vb);
+    if (op->rs3 != ALU_CMP) {
+        RM_WRITE(va);
+    }
+    NEXT();
+L_ALU_R_RM:
+    RM_READ(vb);
+    va = alu(env, op->rs3, sz, get_reg(env, op->rd, sz), vb);
+    if (op->rs3 != ALU_CMP) {
+        set_reg(env, op->rd, sz, va);
+    }
+    NEXT();
+L_ALU_RM_I:
+    vb = (uint64_t)op->imm;
+    if (LOCKED()) {
+        RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
+        NEXT();
+    }
+    RM_READ(va);
+    va = alu(env, op->rs3, sz, va, vb);
+    if (op->rs3 != ALU_CMP) {
+        RM_WRITE(va);
+    }
+    NEXT();
+L_TEST_RM_R:
+    RM_READ(va);
+    alu(env, ALU_AND, sz, va, get_reg(env, op->rd, sz));
+    NEXT();
+L_TEST_RM_I:
+    RM_READ(va);
+    alu(env, ALU_AND, sz, va, (uint64_t)op->imm);
+    NEXT();
+L_UNARY: {
+    /* 0 INC, 1 DEC, 2 NOT, 3 NEG */
+#define UNARY_EXPR(x) ({ \
+        uint64_t r_; \
+        uint64_t cf_ = env->rflags & X86_FLAG_CF; \
+        switch (op->rs3) { \
+        case 0: r_ = alu(env, ALU_ADD, sz, (x), 1); \
+            env->rflags = (env->rflags & ~(uint64_t)X86_FLAG_CF) | cf_; break; \
+        case 1: r_ = alu(env, ALU_SUB, sz, (x), 1); \
+            env->rflags = (env->rflags & ~(uint64_t)X86_FLAG_CF) | cf_; break; \
+        case 2: r_ = ~(x) & szmask(sz); break; \
+        default: r_ = alu(env, ALU_SUB, sz, 0, (x)); break; \
+        } \
+        r_; })
+    if (LOCKED()) {
+        RMW_LOCKED(UNARY_EXPR(va), true);
+        NEXT();
+    }
+    RM_READ(va);
+    va = UNARY_EXPR(va);
+    RM_WRITE(va);
+    NEXT();
+}
+L_MULDIV: {
+    RM_READ(vb);
+    uint64_t m = szmask(sz);
+    unsigned bits = sz * 8;
+    uint64_t a = get_reg(env, R_EAX, sz);
+    uint64_t dreg = sz == 1 ? (get_reg(env, 16 + R_EAX, 1)) : get_reg(env, R_EDX, sz);
+    switch (op->rs3) {
+    case 4: case 5: {
+        unsigned __int128 p;
+        bool ovf;
+        if (op->rs3 == 4) {
+            p = (unsigned __int128)a * vb;
+            ovf = (uint64_t)(p >> bits) & m;
+        } else {
+            __int128 sp = (__int128)sext(a, sz) * sext(vb, sz);
+            p = (unsigned __int128)sp;
+            ovf = sp != (__int128)sext((uint64_t)p, sz);
+        }
+        uint64_t lo = (uint64_t)p & m, hi = (uint64_t)(p >> bits) & m;
+        if (sz == 1) {
+            set_reg(env, R_EAX, 2, lo | hi << 8);
+        } else {
+            set_reg(env, R_EAX, sz, lo);
+            set_reg(env, R_EDX, sz, hi);
+        }
+        uint64_t f = flags_szp(lo, sz) & ~(uint64_t)X86_FLAG_ZF;
+        set_cc(env, f | (ovf ? X86_FLAG_CF | X86_FLAG_OF : 0));
+        break;
+    }
+    case 6: {
+        if ((vb & m) == 0) {
+            RAISE(EXCP_DE, false, 0);
+        }
+        unsigned __int128 n = ((unsigned __int128)dreg << bits) | a;
+        unsigned __int128 q = n / (vb & m);
+        if (q > m) {
+            RAISE(EXCP_DE, false, 0);
+        }
+        uint64_t r = (uint64_t)(n % (vb & m));
+        if (sz == 1) {
+            set_reg(env, R_EAX, 2, ((uint64_t)q & 0xff) | (r & 0xff) << 8);
+        } else {
+            set_reg(env, R_EAX, sz, (uint64_t)q);
+            set_reg(env, R_EDX, sz, r);
+        }
+        break;
+    }
+    default: {
+        int64_t dv = sext(vb, sz);
+        if (dv == 0) {
+            RAISE(EXCP_DE, false, 0);
+        }
+        /* the dividend is twice the operand size: AX, DX:AX, EDX:EAX or RDX:RAX */
+        __int128 n;
+        if (sz == 8) {
+            n = (__int128)(((unsigned __int128)dreg << 64) | a);
+            if (dv == -1 && n == (__int128)((unsigned __int128)1 << 127)) {
+                RAISE(EXCP_DE, false, 0);
+            }
+        } else {
+            n = sext((dreg << bits) | a, sz * 2);
+        }
+        __int128 q = n / dv, r = n % dv;
+        if (q > (__int128)(m >> 1) || q < -(__int128)(m >> 1) - 1) {
+            RAISE(EXCP_DE, false, 0);
+        }
+        if (sz == 1) {
+            set_reg(env, R_EAX, 2, ((uint64_t)q & 0xff) | ((uint64_t)r & 0xff) << 8);
+        } else {
+            set_reg(env, R_EAX, sz, (uint64_t)q);
+            set_reg(env, R_EDX, sz, (uint64_t)r);
+        }
+        break;
+    }
+    }
+    NEXT();
+}
+L_IMUL2:
+    RM_READ(vb);
+    va = get_reg(env, op->rd, sz);
+    goto imul_common;
+L_IMUL3:
+    RM_READ(va);
+    vb = (uint64_t)op->imm;
+imul_common: {
+    __int128 p = (__int128)sext(va, sz) * sext(vb, sz);
+    uint64_t lo = (uint64_t)p & szmask(sz);
+    bool ovf = p != (__int128)sext(lo, sz);
+    set_reg(env, op->rd, sz, lo);
+    set_cc(env, (flags_szp(lo, sz) & ~(uint64_t)X86_FLAG_ZF) |
+                (ovf ? X86_FLAG_CF | X86_FLAG_OF : 0));
+    NEXT();
+}
+L_SHIFT: {
+    unsigned cnt = op->imm < 0 ? (unsigned)R[R_ECX] & 0xff : (unsigned)op->imm;
+    cnt &= sz == 8 ? 63 : 31;
+    RM_READ(va);
+    if (cnt) {
+        va = shift(env, op->rs3, sz, va, cnt);
+        RM_WRITE(va);
+    }
+    NEXT();
+}
+L_SHD: {
+    unsigned cnt = (op->imm < 0 ? (unsigned)R[R_ECX] : (unsigned)op->imm) &
+                   (sz == 8 ? 63 : 31);
+    RM_READ(va);
+    if (cnt) {
+        unsigned bits = sz * 8;
+        uint64_t src = get_reg(env, op->rd, sz), m = szmask(sz);
+        unsigned __int128 w;
+        uint64_t r;
+        unsigned cf;
+        if (op->rs3 == 0) {   /* SHLD */
+            w = ((unsigned __int128)va << bits) | src;
+            w <<= cnt;
+            r = (uint64_t)(w >> bits) & m;
+            cf = (uint64_t)(((unsigned __int128)va << bits | src) >> (2 * bits - cnt)) & 1;
+        } else {
+            w = ((unsigned __int128)src << bits) | va;
+            r = (uint64_t)(w >> cnt) & m;
+            cf = (uint64_t)(w >> (cnt - 1)) & 1;
+        }
+        uint64_t f = flags_szp(r, sz) | (cf ? X86_FLAG_CF : 0);
+        f |= ((r ^ va) & sz_signbit(sz)) ? X86_FLAG_OF : 0;
+        set_cc(env, f);
+        RM_WRITE(r);
+    }
+    NEXT();
+}
+L_MOV_RM_R:
+    va = get_reg(env, op->rd, sz);
+    if (op->rs1 == X86_RM_MEM) {
+        la = ea_lin(t, b);
+    }
+    RM_WRITE(va);
+    NEXT();
+L_MOV_R_RM:
+    RM_READ(va);
+    set_reg(env, op->rd, sz, va);
+    NEXT();
+L_MOV_RM_I:
+    if (op->rs1 == X86_RM_MEM) {
+        la = ea_lin(t, b);
+    }
+    RM_WRITE((uint64_t)op->imm);
+    NEXT();
+L_MOVX: {
+    unsigned src = b->insn_idx;
+    if (op->rs1 == X86_RM_MEM) {
+        CHECK(ld(t, ea_lin(t, b), src, &va));
+    } else {
+        va = get_reg(env, op->rs1, src);
+    }
+    set_reg(env, op->rd, sz, op->rs3 ? (uint64_t)sext(va, src) : va);
+    NEXT();
+}
+L_LEA:
+    set_reg(env, op->rd, sz, ea_off(env, b));
+    NEXT();
+L_XCHG:
+    if (op->rs1 == X86_RM_MEM) {
+        vb = get_reg(env, op->rd, sz);
+        RMW_LOCKED(vb, true);
+        set_reg(env, op->rd, sz, va);
+        NEXT();
+    }
+    va = get_reg(env, op->rs1, sz);
+    vb = get_reg(env, op->rd, sz);
+    set_reg(env, op->rs1, sz, vb);
+    set_reg(env, op->rd, sz, va);
+    NEXT();
+L_CMPXCHG: {
+    uint64_t acc = get_reg(env, R_EAX, sz);
+    vb = get_reg(env, op->rd, sz);
+    if (op->rs1 == X86_RM_MEM) {
+        /* always a locked access; a failed compare writes the old value back */
+        RMW_LOCKED(va == acc ? vb : va, true);
+    } else {
+        va = get_reg(env, op->rs1, sz);
+        if (va == acc) {
+            set_reg(env, op->rs1, sz, vb);
+        }
+    }
+    alu(env, ALU_CMP, sz, acc, va);
+    if (va != acc) {
+        set_reg(env, R_EAX, sz, va);
+    }
+    NEXT();
+}
+L_XADD:
+    vb = get_reg(env, op->rd, sz);
+    if (op->rs1 == X86_RM_MEM) {
+        RMW_LOCKED((va + vb) & szmask(sz), true);
+    } else {
+        va = get_reg(env, op->rs1, sz);
+        set_reg(env, op->rs1, sz, va + vb);
+    }
+    alu(env, ALU_ADD, sz, va, vb);
+    set_reg(env, op->rd, sz, va);
+    NEXT();
+L_BSWAP:
+    if (sz == 8) {
+        R[op->rd] = __builtin_bswap64(R[op->rd]);
+    } else if (sz == 4) {
+        R[op->rd] = __builtin_bswap32((uint32_t)R[op->rd]);
+    } else {
+        set_reg(env, op->rd, 2, 0);   /* undefined on hardware; zero as observed */
+    }
+    NEXT();
+L_CBW:
+    set_reg(env, R_EAX, sz, (uint64_t)sext(R[R_EAX], sz / 2));
+    NEXT();
+L_CWD:
+    set_reg(env, R_EDX, sz, (R[R_EAX] & sz_signbit(sz)) ? ~0ull : 0);
+    NEXT();
+L_CMPXCHG8B: {
+    uint64_t m = 0xffffffffull;
+    {
+        uint64_t exp = (R[R_EAX] & m) | (R[R_EDX] & m) << 32;
+        uint64_t nv = (R[R_EBX] & m) | (R[R_ECX] & m) << 32;
+        sz = 8;
+        RMW_LOCKED(va == exp ? nv : va, true);
+        if (va == exp) {
+            env->rflags |= X86_FLAG_ZF;
+        } else {
+            env->rflags &= ~(uint64_t)X86_FLAG_ZF;
+            R[R_EAX] = (uint32_t)va;
+            R[R_EDX] = va >> 32;
+        }
+    }
+    if (unlikely(t->tb_invalidated)) {
+        goto store_invalidated;
+    }
+    NEXT();
+}
+L_PUSH_RM:
+    RM_READ(va);
+    CHECK(push(t, sz, va));
+    NEXT();
+L_PUSH_I:
+    CHECK(push(t, sz, (uint64_t)op->imm));
+    NEXT();
+L_POP_RM:
+    CHECK(peek(t, sz, 0, &va));
+    if (op->rs1 == X86_RM_MEM) {
+        /* the address is computed with RSP already incremented */
+        uint64_t old = R[R_ESP];
+        sp_add(t, sz);
+        la = ea_lin(t, b);
+        R[R_ESP] = old;
+        CHECK(st(t, la, sz, va));
+        sp_add(t, sz);
+        NEXT();
+    }
+    sp_add(t, sz);
+    set_reg(env, op->rs1, sz, va);
+    NEXT();
+L_PUSHF:
+    CHECK(push(t, sz, read_flags(env)));
+    NEXT();
+L_POPF: {
+    CHECK(peek(t, sz, 0, &va));
+    uint64_t mask = CC_MASK | X86_FLAG_TF | X86_FLAG_DF | X86_FLAG_NT | X86_FLAG_AC |
+                    X86_FLAG_ID;
+    unsigned cpl = x86_cpl(env), iopl = (env->rflags >> 12) & 3;
+    if (cpl == 0 || !(env->cr[0] & X86_CR0_PE)) {
+        mask |= X86_FLAG_IOPL | X86_FLAG_IF;
+    } else if (cpl <= iopl) {
+        mask |= X86_FLAG_IF;
+    }
+    if (sz == 2) {
+        mask &= 0xffff;
+    }
+    sp_add(t, sz);
+    env->rflags = (env->rflags & ~mask) | (va & mask) | X86_FLAG_FIXED1;
+    END_BLOCK();
+}
+L_LEAVE: {
+    uint64_t m = sp_mask(t);
+    uint64_t old = R[R_ESP];
+    R[R_ESP] = (R[R_ESP] & ~m) | (R[R_EBP] & m);
+    if (!peek(t, sz, 0, &va)) {
+        R[R_ESP] = old;
+        goto raise;
+    }
+    sp_add(t, sz);
+    set_reg(env, R_EBP, sz, va);
+    NEXT();
+}
+L_ENTER: {
+    unsigned level = op->rs3 & 31;
+    uint64_t frame_sz = (uint64_t)op->imm & 0xffff, m = sp_mask(t);
+    uint64_t old_sp = R[R_ESP], bp = R[R_EBP];
+    if (!push(t, sz, bp)) {
+        goto raise;
+    }
+    uint64_t frame = R[R_ESP] & m;
+    for (unsigned i = 1; i < level; i++) {
+        uint64_t v;
+        bp = (bp & ~m) | ((bp - sz) & m);
+        if (!ld(t, linear(t, (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_SS, bp & m), sz, &v) ||
+            !push(t, sz, v)) {
+            R[R_ESP] = old_sp;
+            goto raise;
+        }
+    }
+    if (level && !push(t, sz, frame)) {
+        R[R_ESP] = old_sp;
+        goto raise;
+    }
+    set_reg(env, R_EBP, sz, frame);
+    R[R_ESP] = (R[R_ESP] & ~m) | ((R[R_ESP] - frame_sz) & m);
+    NEXT();
+}
+L_JCC:
+    if (cond(env->rflags, op->rs3)) {
+        EXIT_TB(op->rd, (uint64_t)op->imm);
+    }
+    EXIT_TB(op->rs1, NEXT_PC());
+L_JMP:
+    EXIT_TB(op->rd, (uint64_t)op->imm);
+L_JMP_RM:
+    RM_READ(va);
+    JUMP_IND(CSB + va);
+L_CALL:
+    CHECK(push(t, sz, NEXT_PC() - CSB));
+    EXIT_TB(op->rd, (uint64_t)op->imm);
+L_CALL_RM:
+    RM_READ(va);
+    CHECK(push(t, sz, NEXT_PC() - CSB));
+    JUMP_IND(CSB + va);
+L_RET:
+    CHECK(peek(t, sz, 0, &va));
+    sp_add(t, sz + (uint64_t)op->imm);
+    if (!(t->tb_flags & X86_TBF_CS64) && sz == 2) {
+        va &= 0xffff;
+    }
+    JUMP_IND(CSB + va);
+L_LOOP: {
+    uint64_t am = b->pc_off == 8 ? ~0ull : b->pc_off == 4 ? 0xffffffffull : 0xffffull;
+    bool taken;
+    if (op->rs3 == 3) {
+        taken = (R[R_ECX] & am) == 0;
+    } else {
+        R[R_ECX] = (R[R_ECX] & ~am) | ((R[R_ECX] - 1) & am);
+        taken = (R[R_ECX] & am) != 0;
+        if (op->rs3 == 0) {
+            taken = taken && !(env->rflags & X86_FLAG_ZF);
+        } else if (op->rs3 == 1) {
+            taken = taken && (env->rflags & X86_FLAG_ZF);
+        }
+    }
+    if (taken) {
+        EXIT_TB(op->rd, (uint64_t)op->imm);
+    }
+    EXIT_TB(op->rs1, NEXT_PC());
+}
+L_SETCC:
+    if (op->rs1 == X86_RM_MEM) {
+        la = ea_lin(t, b);
+    }
+    RM_WRITE(cond(env->rflags, op->rs3) ? 1 : 0);
+    NEXT();
+L_CMOVCC:
+    RM_READ(va);
+    if (cond(env->rflags, op->rs3)) {
+        set_reg(env, op->rd, sz, va);
+    } else if (sz == 4) {
+        R[op->rd] = (uint32_t)R[op->rd];
+    }
+    NEXT();
+L_BT: {
+    unsigned bits = sz * 8;
+    int64_t bit;
+    if (op->rd == X86_NONE) {
+        bit = op->imm & (bits - 1);
+    } else {
+        bit = sext(get_reg(env, op->rd, sz), sz);
+    }
+    if (op->rs1 == X86_RM_MEM && op->rd != X86_NONE) {
+        /* a register bit offset addresses memory beyond the operand */
+        int64_t off = (bit >> (sz == 8 ? 6 : sz == 4 ? 5 : 4)) * (int64_t)sz;
+        la = linear(t, b->rs3, ea_off(env, b) + (uint64_t)off);
+        bit &= bits - 1;
+    } else if (op->rs1 == X86_RM_MEM) {
+        la = ea_lin(t, b);
+    }
+    bit &= bits - 1;
+    uint64_t mask = 1ull << bit;
+    uint64_t f = env->rflags;
+#define BT_EXPR(x) (op->rs3 == 1 ? ((x) | mask) : op->rs3 == 2 ? ((x) & ~mask) : \
+                    op->rs3 == 3 ? ((x) ^ mask) : (x))
+    if (op->rs1 == X86_RM_MEM) {
+        if ((b->ilen & X86_PF_LOCK) && op->rs3) {
+            void *h = x86_rmw_ptr(t, la, sz, t->mmu_idx);
+            CHECK(h || t->exc_vec < 0);
+            if (h) {
+                uint64_t old;
+                switch (sz) {
+                case 2: old = op->rs3 == 1 ? __atomic_fetch_or((uint16_t *)h, (uint16_t)mask, __ATOMIC_SEQ_CST)
+                            : op->rs3 == 2 ? __atomic_fetch_and((uint16_t *)h, (uint16_t)~mask, __ATOMIC_SEQ_CST)
+                            : __atomic_fetch_xor((uint16_t *)h, (uint16_t)mask, __ATOMIC_SEQ_CST); break;
+                case 4: old = op->rs3 == 1 ? __atomic_fetch_or((uint32_t *)h, (uint32_t)mask, __ATOMIC_SEQ_CST)
+                            : op->rs3 == 2 ? __atomic_fetch_and((uint32_t *)h, (uint32_t)~mask, __ATOMIC_SEQ_CST)
+                            : __atomic_fetch_xor((uint32_t *)h, (uint32_t)mask, __ATOMIC_SEQ_CST); break;
+                default: old = op->rs3 == 1 ? __atomic_fetch_or((uint64_t *)h, mask, __ATOMIC_SEQ_CST)
+                             : op->rs3 == 2 ? __atomic_fetch_and((uint64_t *)h, ~mask, __ATOMIC_SEQ_CST)
+                             : __atomic_fetch_xor((uint64_t *)h, mask, __ATOMIC_SEQ_CST); break;
+                }
+                va = old;
+                goto bt_flags;
+            }
+        }
+        CHECK(ld(t, la, sz, &va));
+        if (op->rs3) {
+            CHECK(st(t, la, sz, BT_EXPR(va)));
+        }
+    } else {
+        va = get_reg(env, op->rs1, sz);
+        if (op->rs3) {
+            set_reg(env, op->rs1, sz, BT_EXPR(va));
+        }
+    }
+bt_flags:
+    env->rflags = (f & ~(uint64_t)X86_FLAG_CF) | ((va & mask) ? X86_FLAG_CF : 0);
+    if (unlikely(t->tb_invalidated)) {
+        goto store_invalidated;
+    }
+    NEXT();
+}
+L_BSF:
+    RM_READ(va);
+    va &= szmask(sz);
+    if (!va) {
+        set_cc(env, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
+    } else {
+        set_reg(env, op->rd, sz, (uint64_t)__builtin_ctzll(va));
+        set_cc(env, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
+    }
+    NEXT();
+L_BSR:
+    RM_READ(va);
+    va &= szmask(sz);
+    if (!va) {
+        set_cc(env, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
+    } else {
+        set_reg(env, op->rd, sz, 63u - (unsigned)__builtin_clzll(va));
+        set_cc(env, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
+    }
+    NEXT();
+L_POPCNT:
+    RM_READ(va);
+    va &= szmask(sz);
+    set_reg(env, op->rd, sz, (uint64_t)__builtin_popcountll(va));
+    set_cc(env, va ? 0 : X86_FLAG_ZF);
+    NEXT();
+L_STRING: {
+    /* 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS 5 INS 6 OUTS */
+    uint64_t am = b->pc_off == 8 ? ~0ull : b->pc_off == 4 ? 0xffffffffull : 0xffffull;
+    bool rep = b->ilen & (X86_PF_REP | X86_PF_REPNE);
+    int64_t step = (env->rflags & X86_FLAG_DF) ? -(int64_t)sz : (int64_t)sz;
+    unsigned kind = op->rs3;
+    int es = (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_ES;
+    if (kind >= 5 && !io_allowed(t)) {
+        GP0();
+    }
+    unsigned budget = 4096;
+    while (!rep || (R[R_ECX] & am)) {
+        uint64_t si = R[R_ESI] & am, di = R[R_EDI] & am;
+        switch (kind) {
+        case 0:
+            CHECK(ld(t, linear(t, b->rs3, si), sz, &va));
+            CHECK(st(t, linear(t, es, di), sz, va));
+            break;
+        case 1:
+            CHECK(st(t, linear(t, es, di), sz, R[R_EAX]));
+            break;
+        case 2:
+            CHECK(ld(t, linear(t, b->rs3, si), sz, &va));
+            set_reg(env, R_EAX, sz, va);
+            break;
+        case 3:
+            CHECK(ld(t, linear(t, b->rs3, si), sz, &va));
+            CHECK(ld(t, linear(t, es, di), sz, &vb));
+            alu(env, ALU_CMP, sz, va, vb);
+            break;
+        case 4:
+            CHECK(ld(t, linear(t, es, di), sz, &vb));
+            alu(env, ALU_CMP, sz, R[R_EAX], vb);
+            break;
+        case 5:
+            io_in((unsigned)R[R_EDX] & 0xffff, sz, &va);
+            CHECK(st(t, linear(t, es, di), sz, va));
+            break;
+        default:
+            CHECK(ld(t, linear(t, b->rs3, si), sz, &va));
+            io_out((unsigned)R[R_EDX] & 0xffff, sz, va);
+            break;
+        }
+        if (kind == 0 || kind == 2 || kind == 3 || kind == 6) {
+            R[R_ESI] = (R[R_ESI] & ~am) | ((si + (uint64_t)step) & am);
+        }
+        if (kind != 2 && kind != 6) {
+            R[R_EDI] = (R[R_EDI] & ~am) | ((di + (uint64_t)step) & am);
+        }
+        if (!rep) {
+            break;
+        }
+        R[R_ECX] = (R[R_ECX] & ~am) | ((R[R_ECX] - 1) & am);
+        if (kind == 3 || kind == 4) {
+            bool zf = env->rflags & X86_FLAG_ZF;
+            if ((b->ilen & X86_PF_REP) ? !zf : zf) {
+                break;
+            }
+        }
+        if (unlikely(t->tb_invalidated) || --budget == 0) {
+            /* resume the rest of the repetition in a new block (interrupts may come) */
+            if ((R[R_ECX] & am) != 0) {
+                t->tb_invalidated = false;
+                SET_RIP(PC());
+                check_irq = true;
+                last_tb = NULL;
+                goto next_tb;
+            }
+        }
+    }
+    if (t->tb_invalidated || rep || kind >= 5) {
+        t->tb_invalidated = false;
+        END_BLOCK();
+    }
+    NEXT();
+}
+L_IO: {
+    unsigned port = op->imm < 0 ? (unsigned)R[R_EDX] & 0xffff : (unsigned)op->imm;
+    if (!io_allowed(t)) {
+        GP0();
+    }
+    if (op->rs3) {
+        io_out(port, sz, R[R_EAX] & szmask(sz));
+    } else {
+        io_in(port, sz, &va);
+        set_reg(env, R_EAX, sz, va);
+    }
+    END_BLOCK();
+}
+L_FLAGOP:
+    switch (op->rs3) {
+    case 0: env->rflags &= ~(uint64_t)X86_FLAG_CF; break;
+    case 1: env->rflags |= X86_FLAG_CF; break;
+    case 2: env->rflags ^= X86_FLAG_CF; break;
+    case 3: case 4:
+        if ((env->cr[0] & X86_CR0_PE) && x86_cpl(env) > ((env->rflags >> 12) & 3)) {
+            GP0();
+        }
+        if (op->rs3 == 3) {
+            env->rflags &= ~(uint64_t)X86_FLAG_IF;
+        } else {
+            if (!(env->rflags & X86_FLAG_IF)) {
+                env->interrupt_shadow = true;
+            }
+            env->rflags |= X86_FLAG_IF;
+            SET_RIP(NEXT_PC());
+            last_tb = NULL;
+            goto next_tb;
+        }
+        break;
+    case 5: env->rflags &= ~(uint64_t)X86_FLAG_DF; break;
+    case 6: env->rflags |= X86_FLAG_DF; break;
+    case 7: {
+        uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF;
+        env->rflags = (env->rflags & ~m) | ((R[R_EAX] >> 8) & m);
+        break;
+    }
+    default:
+        set_reg(env, 16 + R_EAX, 1, (env->rflags & 0xd7) | X86_FLAG_FIXED1);
+        break;
+    }
+    NEXT();
+L_NOP:
+    if (op->rs3 && x86_cpl(env) != 0) {
+        GP0();
+    }
+    NEXT();
+L_HLT:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    SET_RIP(NEXT_PC());
+    ret = ACCEL_EXIT_HALTED;
+    goto out;
+L_CPUID: {
+    uint32_t o[4];
+    x86_cpu_cpuid(env, (uint32_t)R[R_EAX], (uint32_t)R[R_ECX], o);
+    R[R_EAX] = o[0];
+    R[R_EBX] = o[1];
+    R[R_ECX] = o[2];
+    R[R_EDX] = o[3];
+    NEXT();
+}
+L_RDTSC:
+    if ((env->cr[4] & X86_CR4_TSD) && x86_cpl(env) != 0) {
+        GP0();
+    }
+    va = x86_read_tsc(t);
+    R[R_EAX] = (uint32_t)va;
+    R[R_EDX] = va >> 32;
+    NEXT();
+L_RDTSCP:
+    if ((env->cr[4] & X86_CR4_TSD) && x86_cpl(env) != 0) {
+        GP0();
+    }
+    va = x86_read_tsc(t);
+    R[R_EAX] = (uint32_t)va;
+    R[R_EDX] = va >> 32;
+    R[R_ECX] = (uint32_t)env->tsc_aux;
+    NEXT();
+L_RDMSR:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    CHECK(x86_rdmsr(t, (uint32_t)R[R_ECX], &va));
+    R[R_EAX] = (uint32_t)va;
+    R[R_EDX] = va >> 32;
+    NEXT();
+L_WRMSR:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    CHECK(x86_wrmsr(t, (uint32_t)R[R_ECX], (R[R_EDX] << 32) | (uint32_t)R[R_EAX]));
+    END_BLOCK();
+L_MOVCR:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    if (op->rs3) {
+        CHECK(x86_write_cr(t, op->rd, R[op->rs1] & szmask(sz)));
+    } else {
+        switch (op->rd) {
+        case 0: case 2: case 3: case 4: va = env->cr[op->rd]; break;
+        case 8: va = env->cr8; break;
+        default: RAISE(EXCP_UD, false, 0);
+        }
+        set_reg(env, op->rs1, sz, va);
+    }
+    END_BLOCK();
+L_MOVDR:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    {
+        unsigned r = op->rd == 4 ? 6 : op->rd == 5 ? 7 : op->rd;
+        if (r > 7) {
+            RAISE(EXCP_UD, false, 0);
+        }
+        if (op->rs3) {
+            env->dr[r] = R[op->rs1];   /* debug breakpoints are not armed */
+        } else {
+            set_reg(env, op->rs1, sz, env->dr[r]);
+        }
+    }
+    END_BLOCK();
+L_DESC: {
+    unsigned sub = op->rs3;
+    bool cs64 = t->tb_flags & X86_TBF_CS64;
+    if (sub != 0 && sub != 1 && sub != 8 && sub != 9 && sub != 12 && x86_cpl(env) != 0) {
+        GP0();
+    }
+    switch (sub) {
+    case 0: case 1: {   /* SLDT, STR */
+        uint16_t sel = sub ? env->tr.selector : env->ldt.selector;
+        if (op->rs1 == X86_RM_MEM) {
+            CHECK(st(t, ea_lin(t, b), 2, sel));
+        } else {
+            set_reg(env, op->rs1, sz, sel);
+        }
+        break;
+    }
+    case 2: case 3:     /* LLDT, LTR */
+        if (op->rs1 == X86_RM_MEM) {
+            CHECK(ld(t, ea_lin(t, b), 2, &va));
+        } else {
+            va = R[op->rs1];
+        }
+        CHECK(sub == 2 ? x86_lldt(t, (uint16_t)va) : x86_ltr(t, (uint16_t)va));
+        break;
+    case 8: case 9: {   /* SGDT, SIDT */
+        X86DescTable *d = sub == 8 ? &env->gdt : &env->idt;
+        la = ea_lin(t, b);
+        CHECK(st(t, la, 2, d->limit));
+        CHECK(st(t, linear(t, b->rs3, ea_off(env, b) + 2), cs64 ? 8 : 4,
+                 cs64 ? d->base : (uint32_t)d->base));
+        break;
+    }
+    case 10: case 11: { /* LGDT, LIDT */
+        X86DescTable *d = sub == 10 ? &env->gdt : &env->idt;
+        uint64_t lim, base;
+        CHECK(ld(t, ea_lin(t, b), 2, &lim));
+        CHECK(ld(t, linear(t, b->rs3, ea_off(env, b) + 2), cs64 ? 8 : 4, &base));
+        if (!cs64 && sz == 2) {
+            base &= 0xffffff;
+        }
+        d->limit = (uint16_t)lim;
+        d->base = base;
+        break;
+    }
+    case 12:            /* SMSW */
+        if (op->rs1 == X86_RM_MEM) {
+            CHECK(st(t, ea_lin(t, b), 2, env->cr[0] & 0xffff));
+        } else {
+            set_reg(env, op->rs1, sz, env->cr[0]);
+        }
+        break;
+    case 14:            /* LMSW: sets PE, MP, EM, TS; cannot clear PE */
+        if (op->rs1 == X86_RM_MEM) {
+            CHECK(ld(t, ea_lin(t, b), 2, &va));
+        } else {
+            va = R[op->rs1];
+        }
+        CHECK(x86_write_cr(t, 0, (env->cr[0] & ~0xeull) | (va & 0xf) |
+                                 (env->cr[0] & X86_CR0_PE)));
+        break;
+    case 15:            /* INVLPG */
+        x86_tlb_flush_page(t, ea_lin(t, b));
+        break;
+    default:
+        RAISE(EXCP_UD, false, 0);
+    }
+    END_BLOCK();
+}
+L_SWAPGS:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    va = env->segs[R_GS].base;
+    env->segs[R_GS].base = env->kernel_gs_base;
+    env->kernel_gs_base = va;
+    NEXT();
+L_SYSCALL:
+    CHECK(x86_syscall(t, NEXT_PC() - CSB));
+    JUMP_IND(CSB + env->rip);
+L_SYSRET:
+    CHECK(x86_sysret(t, b->ilen & X86_PF_REXW));
+    JUMP_IND(CSB + env->rip);
+L_IRET:
+    CHECK(x86_iret(t, (b->ilen & X86_PF_REXW) ? 8 : sz));
+    check_irq = true;
+    last_tb = NULL;
+    goto next_tb;
+L_INT:
+    if (op->rs3 == 2 && !(env->rflags & X86_FLAG_OF)) {
+        NEXT();
+    }
+    SET_RIP(PC());
+    x86_do_interrupt(t, (int)op->imm, op->rs3 == 1, false, 0, NEXT_PC() - CSB);
+    last_tb = NULL;
+    goto next_tb;
+L_EXCP:
+    RAISE((int)op->imm, false, 0);
+L_CLTS:
+    if (x86_cpl(env) != 0) {
+        GP0();
+    }
+    env->cr[0] &= ~(uint64_t)X86_CR0_TS;
+    x86_update_mode(t);
+    END_BLOCK();
+L_MOV_SEG:
+    if (op->rs3 == 0) {
+        va = env->segs[op->rd].selector;
+        if (op->rs1 == X86_RM_MEM) {
+            la = ea_lin(t, b);
+        }
+        RM_WRITE(va);
+        NEXT();
+    }
+    RM_READ(va);
+    CHECK(x86_load_seg(t, op->rd, (uint16_t)va));
+    if (op->rd == R_SS) {
+        env->interrupt_shadow = true;
+    }
+    END_BLOCK();
+L_PUSH_SEG:
+    CHECK(push(t, sz, env->segs[op->rs3].selector));
+    NEXT();
+L_POP_SEG:
+    CHECK(peek(t, sz, 0, &va));
+    CHECK(x86_load_seg(t, op->rs3, (uint16_t)va));
+    sp_add(t, sz);
+    if (op->rs3 == R_SS) {
+        env->interrupt_shadow = true;
+    }
+    END_BLOCK();
+L_LJMP:
+    SET_RIP(PC());
+    CHECK(x86_far_jump(t, (uint16_t)b->imm, (uint64_t)op->imm & szmask(sz), op->rs3, sz,
+                       NEXT_PC() - CSB));
+    last_tb = NULL;
+    goto next_tb;
+L_LJMP_M: {
+    la = ea_lin(t, b);
+    unsigned osz = sz;
+    CHECK(ld(t, la, osz, &va));
+    CHECK(ld(t, linear(t, b->rs3, ea_off(env, b) + osz), 2, &vb));
+    SET_RIP(PC());
+    CHECK(x86_far_jump(t, (uint16_t)vb, va, op->rs3, osz, NEXT_PC() - CSB));
+    last_tb = NULL;
+    goto next_tb;
+}
+L_LRET:
+    SET_RIP(PC());
+    CHECK(x86_far_ret(t, (b->ilen & X86_PF_REXW) ? 8 : sz, (unsigned)op->imm));
+    last_tb = NULL;
+    goto next_tb;
+L_XLAT:
+    CHECK(ld(t, linear(t, b->rs3, ((R[R_EBX] + (R[R_EAX] & 0xff)) &
+                                   (b->pc_off == 8 ? ~0ull : b->pc_off == 4 ? 0xffffffffull
+                                                                            : 0xffffull))),
+             1, &va));
+    set_reg(env, R_EAX, 1, va);
+    NEXT();
+L_FPU_CTL:
+    if (t->tb_flags & X86_TBF_TS_EM) {
+        RAISE(EXCP_NM, false, 0);
+    }
+    switch (op->rs3) {
+    case 0: CHECK(st(t, ea_lin(t, b), 2, env->fx.fcw)); break;
+    case 1: CHECK(ld(t, ea_lin(t, b), 2, &va)); env->fx.fcw = (uint16_t)va; break;
+    case 2: CHECK(st(t, ea_lin(t, b), 2, env->fx.fsw)); break;
+    case 3: set_reg(env, R_EAX, 2, env->fx.fsw); break;
+    case 4:
+        env->fx.fcw = 0x37f;
+        env->fx.fsw = 0;
+        env->fx.ftw = 0;
+        env->fx.fop = 0;
+        env->fx.fip = 0;
+        env->fx.fdp = 0;
+        break;
+    default:
+        env->fx.fsw &= 0x7f00;
+        break;
+    }
+    NEXT();
+L_FXSAVE: {
+    if (t->tb_flags & X86_TBF_TS_EM) {
+        RAISE(EXCP_NM, false, 0);
+    }
+    la = ea_lin(t, b);
+    if (la & 15) {
+        GP0();
+    }
+    uint8_t *img = (uint8_t *)&env->fx;
+    if (op->rs3 == 0) {
+        for (unsigned i = 0; i < 416; i += 8) {
+            uint64_t v;
+            memcpy(&v, img + i, 8);
+            CHECK(st(t, la + i, 8, v));
+        }
+    } else {
+        X86FxSave n;
+        uint8_t *ni = (uint8_t *)&n;
+        for (unsigned i = 0; i < 416; i += 8) {
+            uint64_t v;
+            CHECK(ld(t, la + i, 8, &v));
+            memcpy(ni + i, &v, 8);
+        }
+        if (n.mxcsr & ~env->fx.mxcsr_mask) {
+            GP0();
+        }
+        memcpy(img, ni, 24);
+        memcpy(img + 32, ni + 32, 416 - 32);
+        env->fx.mxcsr = n.mxcsr;
+    }
+    NEXT();
+}
+L_MXCSR:
+    if (!(t->tb_flags & X86_TBF_OSFXSR) || (env->cr[0] & X86_CR0_EM)) {
+        RAISE(EXCP_UD, false, 0);
+    }
+    if (env->cr[0] & X86_CR0_TS) {
+        RAISE(EXCP_NM, false, 0);
+    }
+    la = ea_lin(t, b);
+    if (op->rs3 == 0) {
+        CHECK(ld(t, la, 4, &va));
+        if (va & ~(uint64_t)env->fx.mxcsr_mask) {
+            GP0();
+        }
+        env->fx.mxcsr = (uint32_t)va;
+    } else {
+        CHECK(st(t, la, 4, env->fx.mxcsr));
+    }
+    NEXT();
+
+out:
+    return ret;
+}
+
+int x86_cpu_exec(CPUState *cs)
+{
+    return x86_exec_loop(cs, NULL);
+}

@@ -1,0 +1,36 @@
+#ifndef TARGET_I386_OPS_H
+#define TARGET_I386_OPS_H
+
+/*
+ * The x86 interpreter's op set. Every guest instruction becomes two TBOps: the first holds
+ * the handler, immediate, reg (rd), r/m (rs1: a register, X86_RM_MEM for memory), operand
+ * size in bytes (rs2) and a sub-operation (rs3); the second holds the memory operand:
+ * displacement (imm), base (rd), index (rs1), scale shift (rs2), segment (rs3), address
+ * size (pc_off), the source size of MOVZX/MOVSX (insn_idx) and the prefix flags (ilen).
+ */
+#define X86_OPS(X) \
+    X(ALU_RM_R) X(ALU_R_RM) X(ALU_RM_I) X(TEST_RM_R) X(TEST_RM_I) X(UNARY) X(MULDIV) \
+    X(IMUL2) X(IMUL3) X(SHIFT) X(SHD) \
+    X(MOV_RM_R) X(MOV_R_RM) X(MOV_RM_I) X(MOVX) X(LEA) X(XCHG) X(CMPXCHG) X(XADD) \
+    X(BSWAP) X(CBW) X(CWD) X(CMPXCHG8B) \
+    X(PUSH_RM) X(PUSH_I) X(POP_RM) X(PUSHF) X(POPF) X(LEAVE) X(ENTER) \
+    X(JCC) X(JMP) X(JMP_RM) X(CALL) X(CALL_RM) X(RET) X(LOOP) X(SETCC) X(CMOVCC) \
+    X(BT) X(BSF) X(BSR) X(POPCNT) X(STRING) X(IO) X(FLAGOP) X(NOP) X(HLT) X(CPUID) \
+    X(RDTSC) X(RDTSCP) X(RDMSR) X(WRMSR) X(MOVCR) X(MOVDR) X(DESC) X(SWAPGS) X(SYSCALL) \
+    X(SYSRET) X(IRET) X(INT) X(EXCP) X(CLTS) X(MOV_SEG) X(PUSH_SEG) X(POP_SEG) X(LJMP) \
+    X(LJMP_M) X(LRET) X(XLAT) X(FPU_CTL) X(FXSAVE) X(MXCSR)
+
+#define X86_OP_ENUM(name) X86_OP_##name,
+enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
+#undef X86_OP_ENUM
+
+#define X86_RM_MEM 0xff
+#define X86_NONE 0xff
+
+/* Prefix flags (second op's ilen). */
+enum { X86_PF_REP = 1, X86_PF_REPNE = 2, X86_PF_LOCK = 4, X86_PF_REXW = 8, X86_PF_OPSZ = 16 };
+
+/* ALU sub-ops in opcode order. */
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+#endif

@@ -1,0 +1,98 @@
+/* Interpreter glue for the x86 vCPU: per-vCPU state, the "tcg" CPUID restriction, the
+ * run loop entry with AP wait-for-SIPI, wake-up test and debug translation. */
+#include <string.h>
+#include <glib.h>
+#include "target/i386/internal.h"
+#include "util/timer.h"
+
+/* Leaf 1 EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE CMOV PAT PSE36 CLFLUSH FXSR;
+ * ECX: POPCNT. MMX, SSE*, MTRR, MCA and XSAVE stay out until implemented. */
+static const X86CpuidEntry x86_tcg_supported[] = {
+    { 1, 0, 0, 0, 0, 1u << 23, 0x0009fbffu & ~(1u << 12) & ~(1u << 14) },
+    { 7, 0, X86_CPUID_FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0 },
+    /* 0x80000001 EDX: SYSCALL NX LM; ECX: LAHF_LM */
+    { 0x80000001, 0, 0, 0, 0, 1u << 0, (1u << 11) | (1u << 20) | (1u << 29) },
+};
+
+bool x86_tcg_init(CPUState *cs, Error **errp)
+{
+    X86CPU *cpu = x86_cpu(cs);
+    if (cpu->model && x86_cpu_model_is_host(cpu->model)) {
+        error_setg(errp, "CPU model 'host' requires KVM");
+        return false;
+    }
+    if (!x86_cpu_build_cpuid(cpu, x86_tcg_supported, G_N_ELEMENTS(x86_tcg_supported),
+                             cs->machine ? cs->machine->smp : 1, errp)) {
+        return false;
+    }
+    X86Tcg *t = cpu->tcg;
+    if (!t) {
+        t = g_new0(X86Tcg, 1);
+        cpu->tcg = t;
+    }
+    t->cs = cs;
+    t->env = &cpu->env;
+    t->cache = &tcg_vcpu(cs)->cache;
+    t->tsc_khz = cpu->tsc_khz ? cpu->tsc_khz : 1000000;
+    t->tsc_offset = -(int64_t)((__int128)clock_ns() * t->tsc_khz / 1000000);
+    t->exc_vec = -1;
+    x86_ram_cache_reset(t);
+    x86_tlb_flush(t, true);
+    x86_update_mode(t);
+    return true;
+}
+
+bool x86_tcg_has_work(CPUState *cs)
+{
+    CPUX86State *env = x86_env(cs);
+    if (env->mp_state == X86_MP_UNINITIALIZED || env->mp_state == X86_MP_INIT_RECEIVED) {
+        return false;
+    }
+    if (env->nmi_pending) {
+        return true;
+    }
+    if (!(env->rflags & X86_FLAG_IF)) {
+        return false;
+    }
+    return env->pending_vector >= 0;
+}
+
+int x86_tcg_exec(CPUState *cs)
+{
+    X86Tcg *t = x86_tcg(cs);
+    CPUX86State *env = t->env;
+    if (env->mp_state == X86_MP_UNINITIALIZED || env->mp_state == X86_MP_INIT_RECEIVED) {
+        return ACCEL_EXIT_HALTED;
+    }
+    if (env->mp_state == X86_MP_SIPI_RECEIVED) {
+        /* real mode at vector:0000 */
+        env->segs[R_CS].selector = (uint16_t)(env->sipi_vector << 8);
+        env->segs[R_CS].base = (uint64_t)env->sipi_vector << 12;
+        env->rip = 0;
+        env->mp_state = X86_MP_RUNNABLE;
+    }
+    if (x86_cpu(cs)->regs_dirty) {
+        x86_cpu(cs)->regs_dirty = false;
+        x86_tlb_flush(t, true);
+    }
+    env->mp_state = X86_MP_RUNNABLE;
+    x86_update_mode(t);
+    int r = x86_cpu_exec(cs);
+    if (r == ACCEL_EXIT_HALTED) {
+        env->mp_state = X86_MP_HALTED;
+    }
+    return r;
+}
+
+int64_t x86_tcg_debug_translate(CPUState *cs, uint64_t vaddr)
+{
+    X86Tcg *t = x86_tcg(cs);
+    uint64_t pa;
+    if (!t) {
+        return -1;
+    }
+    if (!x86_translate(t, vaddr, X86_ACC_READ, X86_MMU_SUP, &pa, true)) {
+        return -1;
+    }
+    return (int64_t)pa;
+}
