@@ -1,0 +1,150 @@
+/* x86 interpreter: flags of ALU results, loops, stack, 64-bit mode with paging (A/D bits),
+ * #DE delivery through a 64-bit IDT. Programs run from RAM; HLT ends a run. */
+#include <string.h>
+#include <glib.h>
+#include "accel/accel.h"
+#include "accel/tcg/tcg.h"
+#include "hw/core/memory.h"
+#include "target/i386/cpu.h"
+
+#define RAM_SIZE (4u << 20)
+#define CODE 0x1000
+
+static CPUState *cs;
+static CPUX86State *env;
+static uint8_t *ram;
+
+static void run(void)
+{
+    tb_flush(&tcg_vcpu(cs)->cache);
+    for (int i = 0; i < 100; i++) {
+        int r = cs->ops->tcg_exec(cs);
+        if (r == ACCEL_EXIT_HALTED) {
+            return;
+        }
+        g_assert_cmpint(r, ==, ACCEL_EXIT_KICKED);
+    }
+    g_assert_not_reached();
+}
+
+static void test_flat32_flags(void)
+{
+    static const uint8_t prog[] = {
+        0xb8, 0xff, 0xff, 0xff, 0x7f,   /* mov eax, 0x7fffffff */
+        0x83, 0xc0, 0x01,               /* add eax, 1 */
+        0x9c,                           /* pushf */
+        0x5b,                           /* pop ebx */
+        0xb9, 0x0a, 0x00, 0x00, 0x00,   /* mov ecx, 10 */
+        0x31, 0xd2,                     /* xor edx, edx */
+        0x01, 0xca,                     /* 1: add edx, ecx */
+        0x49,                           /* dec ecx */
+        0x75, 0xfb,                     /* jnz 1b */
+        0xf4,                           /* hlt */
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    x86_cpu_set_flat32(cs, CODE, 0, 0, 0);
+    env->regs[R_ESP] = 0x8000;
+    run();
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x80000000);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0x896);   /* OF SF AF PF + fixed bit 1 */
+    g_assert_cmpuint(env->regs[R_EDX], ==, 55);
+    g_assert_cmphex(env->rip, ==, CODE + sizeof(prog));
+}
+
+/* Identity map of the first 1 GiB with 2 MiB pages at 0x10000. */
+static void setup_long64(void)
+{
+    uint64_t pml4 = 0x11000 | 3, pdpt = 0x12000 | 3;
+    memset(ram + 0x10000, 0, 0x3000);
+    memcpy(ram + 0x10000, &pml4, 8);
+    memcpy(ram + 0x11000, &pdpt, 8);
+    for (uint64_t i = 0; i < 512; i++) {
+        uint64_t pde = (i << 21) | 0x83;
+        memcpy(ram + 0x12000 + i * 8, &pde, 8);
+    }
+    x86_cpu_set_long64(cs, CODE, 0x10000, 0, 0, 0);
+    env->regs[R_ESP] = 0x8000;
+}
+
+static void test_long64_paging(void)
+{
+    static const uint8_t prog[] = {
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,   /* mov rax, imm64 */
+        0x48, 0xc1, 0xe0, 0x04,                                       /* shl rax, 4 */
+        0x48, 0x89, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00,               /* mov [0x3000], rax */
+        0x4c, 0x8b, 0x05, 0xf1, 0xff, 0xff, 0xff,                     /* mov r8, [rip-15] */
+        0xf4,
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    setup_long64();
+    run();
+    uint64_t v, pde;
+    memcpy(&v, ram + 0x3000, 8);
+    g_assert_cmphex(v, ==, 0x1223344556677880ull);
+    memcpy(&pde, ram + 0x12000, 8);
+    g_assert_cmphex(pde & 0x60, ==, 0x60);          /* accessed and dirty */
+    /* rip-relative: next rip (CODE + 29) - 15 = the qword at the store (CODE + 14) */
+    memcpy(&v, ram + CODE + 14, 8);
+    g_assert_cmphex(env->regs[R_R8], ==, v);
+}
+
+static void test_long64_divide_error(void)
+{
+    static const uint8_t prog[] = {
+        0x31, 0xc9,                     /* xor ecx, ecx */
+        0xf7, 0xf1,                     /* div ecx */
+        0xf4,
+    };
+    static const uint8_t handler[] = {
+        0x48, 0x8b, 0x1c, 0x24,         /* mov rbx, [rsp]: the faulting rip */
+        0xf4,
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    memcpy(ram + 0x2000, handler, sizeof(handler));
+    setup_long64();
+    /* GDT at 0x4000: null, null, 64-bit code at 0x10 */
+    uint64_t gdt[3] = { 0, 0, 0x00af9b000000ffffull };
+    memcpy(ram + 0x4000, gdt, sizeof(gdt));
+    env->gdt.base = 0x4000;
+    env->gdt.limit = sizeof(gdt) - 1;
+    /* IDT at 0x5000: vector 0 -> 0x10:0x2000, interrupt gate */
+    uint64_t gate[2] = { 0x2000 | (0x10ull << 16) | (0x8eull << 40), 0 };
+    memset(ram + 0x5000, 0, 4096);
+    memcpy(ram + 0x5000, gate, sizeof(gate));
+    env->idt.base = 0x5000;
+    env->idt.limit = 0xfff;
+    run();
+    g_assert_cmphex(env->regs[R_EBX], ==, CODE + 2);
+    g_assert_cmphex(env->rip, ==, 0x2000 + sizeof(handler));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    memory_system_init();
+    MemoryRegion *mr = g_new0(MemoryRegion, 1);
+    g_assert_true(memory_region_init_ram(mr, "ram", RAM_SIZE, NULL));
+    memory_region_add_subregion(system_memory, 0, mr);
+    ram = mr->ram;
+    cs = x86_cpu_create(NULL, 0, NULL, NULL);
+    g_assert_nonnull(cs);
+    env = x86_env(cs);
+    /* The interpreter entries, whether or not the model's CPUOps carries them yet. */
+    static CPUOps ops;
+    ops = *cs->ops;
+    ops.tcg_exec = x86_tcg_exec;
+    ops.tcg_init = x86_tcg_init;
+    ops.has_work = x86_tcg_has_work;
+    cs->ops = &ops;
+    const AccelOps *tcg = accel_find("tcg");
+    g_assert_nonnull(tcg);
+    g_assert_true(tcg->vcpu_init(cs, NULL));
+
+    g_test_add_func("/x86/flat32/flags-loop", test_flat32_flags);
+    g_test_add_func("/x86/long64/paging-ad-riprel", test_long64_paging);
+    g_test_add_func("/x86/long64/divide-error", test_long64_divide_error);
+    return g_test_run();
+}
