@@ -14,6 +14,7 @@
 #include "hw/i386/linux-boot.h"
 #include "hw/acpi/acpi-pm.h"
 #include "hw/char/serial.h"
+#include "hw/pci/pci.h"
 #include "hw/core/irq.h"
 #include "hw/core/loader.h"
 #include "hw/core/machine.h"
@@ -49,6 +50,7 @@ typedef struct PcBoard {
     MemoryRegion com_io[2];
     AcpiPm *pm;
     MemoryRegion post_io;                      /* port 0x80 */
+    PCIBus *pci;
     RomSet *roms;
     uint64_t entry;
     bool linux64;                              /* bzImage: 64-bit entry, else PVH */
@@ -402,6 +404,13 @@ static bool pc_init(Machine *m, Error **errp)
     memory_region_add_subregion(system_io, ACPI_PM_BASE, &pb->pm->io);
     memory_region_add_subregion(system_io, ACPI_RESET_PORT, &pb->pm->reset_io);
     machine_powerdown_hook = pc_powerdown;
+
+    pci_msi_deliver = kvm_irqchip_send_msi;
+    pb->pci = pci_host_init(OBJECT(m), system_memory, system_io, &pb->gsi[ACPI_PCI_INTX_GSI],
+                            PC_ECAM_BASE, PC_ECAM_SIZE, errp);
+    if (!pb->pci) {
+        return false;
+    }
 
     memory_region_init_io(&pb->post_io, "ioport80", &pc_post_ops, pb, 1);
     memory_region_add_subregion(system_io, 0x80, &pb->post_io);
