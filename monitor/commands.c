@@ -583,13 +583,6 @@ static void hmp_print_chardev(Monitor *mon, JsonNode *r)
 
 /* ---- block ---- */
 
-/* The block backend layer may be absent from a build (it is linked when present): without
- * it no drive can exist, and query-block honestly lists none. */
-#pragma weak blk_foreach
-#pragma weak blk_get_info
-#pragma weak blk_get_stats
-#pragma weak blk_enable_write_cache
-
 static void block_add_info(BlockBackend *blk, void *opaque)
 {
     JsonObject *o = json_object_new();
@@ -636,9 +629,7 @@ static JsonNode *qmp_query_block(Monitor *mon, JsonObject *args, Error **errp)
 {
     JsonArray *a = json_array_new();
 
-    if (blk_foreach) {
-        blk_foreach(block_add_info, a);
-    }
+    blk_foreach(block_add_info, a);
     return node_array(a);
 }
 
@@ -722,9 +713,7 @@ static JsonNode *qmp_query_blockstats(Monitor *mon, JsonObject *args, Error **er
 {
     JsonArray *a = json_array_new();
 
-    if (blk_foreach) {
-        blk_foreach(block_add_stats, a);
-    }
+    blk_foreach(block_add_stats, a);
     return node_array(a);
 }
 
