@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
+#include "config.h"
 #include "block/block_int.h"
 #include "util/option.h"
 
@@ -695,8 +696,12 @@ bool bdrv_create_opts_set(const char *fmt, BlockCreateOpts *opts, const char *ke
         if (!strcmp(value, "zlib")) {
             opts->compression_type = BLOCK_COMPRESSION_ZLIB;
         } else if (!strcmp(value, "zstd")) {
-            error_setg(errp, "Compression type 'zstd' is not supported (built without libzstd)");
-            return false;
+            if (!CONFIG_ZSTD) {
+                error_setg(errp, "Compression type 'zstd' is not supported (built without "
+                           "libzstd)");
+                return false;
+            }
+            opts->compression_type = BLOCK_COMPRESSION_ZSTD;
         } else {
             error_setg(errp, "Parameter 'compression_type' does not accept value '%s'", value);
             return false;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config.h"
 #include "block/qcow2.h"
 
 typedef struct __attribute__((packed)) QCowHeader {
@@ -381,7 +382,8 @@ static bool qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         error_setg(errp, "Image is corrupt: invalid compression type settings");
         return false;
     }
-    if (s->compression_type > BLOCK_COMPRESSION_ZLIB) {
+    if (s->compression_type > BLOCK_COMPRESSION_ZSTD ||
+        (s->compression_type == BLOCK_COMPRESSION_ZSTD && !CONFIG_ZSTD)) {
         error_setg(errp, "Unsupported compression type %d%s", s->compression_type,
                    s->compression_type == BLOCK_COMPRESSION_ZSTD ? " (zstd: built without "
                    "libzstd)" : "");
@@ -1176,6 +1178,13 @@ static bool qcow2_create(const char *filename, const BlockCreateOpts *opts, Erro
                    "level 1.1 or above (use compat=1.1 or greater)");
         return false;
     }
+    BlockCompressionType ctype = (opts->set & BLOCK_OPT_COMPRESSION) ? opts->compression_type
+                                                                      : BLOCK_COMPRESSION_ZLIB;
+    if (version < 3 && ctype != BLOCK_COMPRESSION_ZLIB) {
+        error_setg(errp, "Non-zlib compression type is only supported with compatibility "
+                   "level 1.1 and above (use compat=1.1 or greater)");
+        return false;
+    }
     if ((opts->set & BLOCK_OPT_BACKING_FMT) && !opts->backing_file) {
         error_setg(errp, "Backing format cannot be used without backing file");
         return false;
@@ -1207,6 +1216,10 @@ static bool qcow2_create(const char *filename, const BlockCreateOpts *opts, Erro
     if (version >= 3) {
         h->refcount_order = htobe32(order);
         h->header_length = htobe32(QCOW2_HEADER_LEN);
+        h->compression_type = ctype;
+        if (ctype != BLOCK_COMPRESSION_ZLIB) {
+            h->incompatible_features = htobe64(QCOW2_INCOMPAT_COMPRESSION);
+        }
     }
     *(uint64_t *)(buf + cs) = htobe64(2 * (uint64_t)cs);
     uint8_t *rb = buf + 2 * cs;
@@ -1282,7 +1295,7 @@ static void qcow2_get_specific_info(BlockDriverState *bs, BlockSpecificInfo *inf
 {
     BDRVQcow2State *s = bs->opaque;
     info->compat = s->version >= 3 ? "1.1" : "0.10";
-    info->compression_type = "zlib";
+    info->compression_type = s->compression_type == BLOCK_COMPRESSION_ZSTD ? "zstd" : "zlib";
     info->lazy_refcounts = s->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
     info->refcount_bits = s->refcount_bits;
     info->corrupt = s->incompatible_features & QCOW2_INCOMPAT_CORRUPT;

@@ -162,3 +162,42 @@ def test_our_images_pass_qemu_check_every_layout():
             t.run(t.qimg, "compare", "-q", src, out)
     finally:
         t.close()
+
+
+def test_zstd_compression_both_ways():
+    t = Tools()
+    try:
+        raw = t.path("src.raw")
+        with open(raw, "wb") as f:
+            for i in range(512):
+                f.write((b"zstd cluster %d " % i) * 200)
+            f.write(os.urandom(200000))
+            f.write(b"\0" * (-f.tell() % 512))
+        for cs in ["4k", "64k", "2M"]:
+            opts = "compression_type=zstd,cluster_size=" + cs
+            theirs = t.path("theirs-z.qcow2")
+            t.run(t.qimg, "convert", "-c", "-O", "qcow2", "-o", opts, raw, theirs)
+            # A partial overwrite turns one compressed cluster into a normal one.
+            t.qemu_io(theirs, "write -P 0x5a 5000 3000")
+            t.assert_reads_like_qemu(theirs)
+            if "compression type: zstd" not in t.run(VESSEL_IMG, "info", theirs):
+                raise AssertionError("vessel-img info does not report zstd")
+            ours = t.path("ours-z.qcow2")
+            if os.path.exists(ours):
+                os.unlink(ours)
+            t.run(VESSEL_IMG, "convert", "-c", "-f", "raw", "-O", "qcow2", "-o", opts, raw, ours)
+            t.assert_clean(ours)
+            if "compression type: zstd" not in t.run(t.qimg, "info", ours):
+                raise AssertionError("qemu-img does not see zstd in our image")
+            check = t.run(t.qimg, "check", ours)
+            if " 0.00% compressed" in check or "compressed" not in check:
+                raise AssertionError("our zstd image has no compressed clusters:\n" + check)
+            t.run(t.qimg, "compare", "-q", "-f", "qcow2", "-F", "raw", ours, raw)
+        # compat=0.10 has no compression type field.
+        proc = subprocess.run([VESSEL_IMG, "create", "-f", "qcow2", "-o",
+                               "compat=0.10,compression_type=zstd", t.path("v2.qcow2"), "1M"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        if proc.returncode == 0 or b"compatibility level 1.1" not in proc.stdout:
+            raise AssertionError("compat=0.10 with zstd not refused: %r" % proc.stdout)
+    finally:
+        t.close()
