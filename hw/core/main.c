@@ -919,13 +919,14 @@ int main(int argc, char **argv)
             fail(NULL, err);
         }
     }
-    /* -drive if=virtio: QEMU's riscv virt would plug virtio-blk-pci into its PCIe host;
-     * this board has only virtio-mmio, so each gets a virtio-blk-device. */
+    /* -drive if=virtio: virtio-blk-pci on a board with a PCI bus (pc), as QEMU does;
+     * a virtio-mmio board (riscv virt) gets a virtio-blk-device. */
+    const char *virtio_blk = bus_find_free("PCI") ? "virtio-blk-pci" : "virtio-blk-device";
     GPtrArray *virtio_drives = drive_list_if_virtio();
     for (guint i = 0; i < virtio_drives->len; i++) {
         char **parts = g_strsplit(blk_name(g_ptr_array_index(virtio_drives, i)), ",", -1);
         char *escaped = g_strjoinv(",,", parts);
-        char *spec = g_strdup_printf("virtio-blk-device,drive=%s", escaped);
+        char *spec = g_strdup_printf("%s,drive=%s", virtio_blk, escaped);
         g_strfreev(parts);
         g_free(escaped);
         if (!device_create(spec, &err)) {
