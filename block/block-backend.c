@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "block/block-backend.h"
 #include "block/block_int.h"
 #include "util/bql.h"
@@ -335,14 +336,16 @@ static const char *cache_mode_name(int flags, bool writethrough)
     return writethrough ? "writethrough" : "writeback";
 }
 
-static BlockBackend *blk_new(const char *name, BlockDriverState *bs, bool writethrough)
+/* flags: the BDRV_O_* the user asked for (the cache mode reported by query-block). */
+static BlockBackend *blk_new(const char *name, BlockDriverState *bs, int flags,
+                             bool writethrough)
 {
     blk_init_globals();
     BlockBackend *blk = g_new0(BlockBackend, 1);
     blk->name = g_strdup(name);
     blk->root = bs;
     blk->writethrough = writethrough;
-    blk->cache_mode = g_strdup(cache_mode_name(bs->open_flags, writethrough));
+    blk->cache_mode = g_strdup(cache_mode_name(flags, writethrough));
     g_ptr_array_add(backends, blk);
     return blk;
 }
@@ -372,6 +375,56 @@ static void move_key(GHashTable *t, const char *key, GHashTable *dst, const char
 static void collect_opt(const char *key, const char *value, void *opaque)
 {
     g_hash_table_insert(opaque, g_strdup(key), g_strdup(value));
+}
+
+/*
+ * snapshot=on: puts a temporary qcow2 overlay (created in $TMPDIR and unlinked at once) over
+ * base, which stays read-only; writes land in the overlay and vanish with the process.
+ * Takes base's reference; returns the overlay, or NULL (base released) with *errp.
+ */
+static BlockDriverState *blk_temp_snapshot(BlockDriverState *base, int flags, Error **errp)
+{
+    int64_t len = bdrv_getlength(base);
+    if (len < 0) {
+        error_setg_errno(errp, (int)-len, "Could not get the size of '%s'", base->filename);
+        bdrv_unref(base);
+        return NULL;
+    }
+    GError *gerr = NULL;
+    char *tmp = NULL;
+    int fd = g_file_open_tmp("vl.XXXXXX", &tmp, &gerr);
+    if (fd < 0) {
+        error_setg(errp, "Could not create the temporary overlay for snapshot=on: %s",
+                   gerr->message);
+        g_error_free(gerr);
+        bdrv_unref(base);
+        return NULL;
+    }
+    close(fd);
+    BlockCreateOpts copts = {
+        .set = BLOCK_OPT_SIZE | BLOCK_OPT_BACKING_FILE | BLOCK_OPT_BACKING_FMT,
+        .size = ((uint64_t)len + BDRV_SECTOR_SIZE - 1) & ~(uint64_t)(BDRV_SECTOR_SIZE - 1),
+        .backing_file = base->filename,
+        .backing_fmt = (char *)bdrv_get_format_name(base),
+    };
+    BlockDriverState *bs = NULL;
+    if (bdrv_create("qcow2", tmp, &copts, errp)) {
+        GHashTable *o = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_hash_table_insert(o, g_strdup("driver"), g_strdup("qcow2"));
+        /* As QEMU: the overlay never needs to survive a crash, so it is never flushed. */
+        int oflags = (flags & BDRV_O_RDWR) | BDRV_O_NO_FLUSH | BDRV_O_NO_BACKING;
+        bs = bdrv_open(tmp, o, oflags, errp);
+        g_hash_table_unref(o);
+    }
+    unlink(tmp);
+    g_free(tmp);
+    if (!bs) {
+        error_prepend(errp, "Could not create the temporary overlay for snapshot=on: ");
+        bdrv_unref(base);
+        return NULL;
+    }
+    bs->backing = base;
+    return bs;
 }
 
 static unsigned drive_counter_virtio, drive_counter_none;
@@ -416,10 +469,6 @@ BlockBackend *drive_new(const char *optstr, Error **errp)
         !take_bool(t, "snapshot", false, &snapshot, errp)) {
         goto out;
     }
-    if (snapshot) {
-        error_setg(errp, "snapshot=on is not supported; create an overlay with vessel-img");
-        goto out;
-    }
     flags |= ro2 ? 0 : BDRV_O_RDWR;
     id = g_strdup(g_hash_table_lookup(t, "id"));
     g_hash_table_remove(t, "id");
@@ -452,13 +501,17 @@ BlockBackend *drive_new(const char *optstr, Error **errp)
         goto out;
     }
     Error *local = NULL;
-    BlockDriverState *bs = bdrv_open(filename, bo, flags, &local);
+    BlockDriverState *bs = bdrv_open(filename, bo, snapshot ? flags & ~BDRV_O_RDWR : flags,
+                                     &local);
     if (!bs) {
         error_propagate(errp, local);
         error_prepend(errp, "Could not open '%s': ", filename ? filename : "");
         goto out;
     }
-    blk = blk_new(id, bs, wt);
+    if (snapshot && !(bs = blk_temp_snapshot(bs, flags, errp))) {
+        goto out;
+    }
+    blk = blk_new(id, bs, flags, wt);
     blk->is_drive = true;
     blk->if_virtio = virtio;
 out:
@@ -500,7 +553,7 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
     }
     BlockDriverState *bs = bdrv_open(NULL, t, ro ? 0 : BDRV_O_RDWR, errp);
     if (bs) {
-        blk = blk_new(name, bs, false);
+        blk = blk_new(name, bs, bs->open_flags, false);
     }
     g_free(name);
 out:

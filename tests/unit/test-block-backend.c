@@ -197,15 +197,101 @@ static void test_writethrough_ro(void)
     g_free(path);
 }
 
+static BlockDriverState *open_fmt(const char *path, const char *fmt, int flags)
+{
+    GHashTable *o = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(o, g_strdup("driver"), g_strdup(fmt));
+    BlockDriverState *bs = bdrv_open(path, o, flags, NULL);
+    g_hash_table_unref(o);
+    return bs;
+}
+
+static bool tmpdir_has_overlay(void)
+{
+    GDir *dir = g_dir_open(tmpdir, 0, NULL);
+    const char *n;
+    bool found = false;
+    while (dir && (n = g_dir_read_name(dir))) {
+        found |= g_str_has_prefix(n, "vl.");
+    }
+    g_dir_close(dir);
+    return found;
+}
+
+/* snapshot=on: writes are visible through the drive, never reach the image, and the
+ * overlay file is not left in $TMPDIR (the test's tmpdir). */
+static void test_snapshot(gconstpointer data)
+{
+    const char *fmt = data;
+    char *name = g_strdup_printf("snap.%s", fmt);
+    char *path = make_image(name, fmt, 2 << 20);
+    uint8_t pat[8192], buf[8192];
+    memset(pat, 0xa5, sizeof(pat));
+    BlockDriverState *bs = open_fmt(path, fmt, BDRV_O_RDWR);
+    g_assert_nonnull(bs);
+    g_assert_cmpint(bdrv_pwrite(bs, 65536, sizeof(pat), pat), ==, 0);
+    bdrv_unref(bs);
+
+    char *opt = g_strdup_printf("file=%s,format=%s,if=none,id=snap-%s,snapshot=on,cache=none",
+                                path, fmt, fmt);
+    Error *err = NULL;
+    BlockBackend *blk = drive_new(opt, &err);
+    if (!blk) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_false(blk_is_read_only(blk));
+    g_assert_cmpint(blk_getlength(blk), ==, 2 << 20);
+    g_assert_false(tmpdir_has_overlay());
+    BlockInfo info;
+    blk_get_info(blk, &info);
+    g_assert_cmpstr(info.cache_mode, ==, "none");
+
+    Done d = { 0 };
+    struct iovec iov = { buf, sizeof(buf) };
+    blk_aio_preadv(blk, 65536, &iov, 1, on_done, &d);
+    wait_for(&d, 1);
+    g_assert_cmpint(d.last_ret, ==, 0);
+    g_assert_cmpmem(buf, sizeof(buf), pat, sizeof(pat));
+    memset(buf, 0x3c, sizeof(buf));
+    blk_aio_pwritev(blk, 65536 + 4096, &iov, 1, on_done, &d);
+    wait_for(&d, 2);
+    g_assert_cmpint(d.last_ret, ==, 0);
+    uint8_t back[12288];
+    struct iovec iov2 = { back, sizeof(back) };
+    blk_aio_preadv(blk, 65536, &iov2, 1, on_done, &d);
+    wait_for(&d, 3);
+    g_assert_cmpint(d.last_ret, ==, 0);
+    g_assert_cmpmem(back, 4096, pat, 4096);
+    g_assert_cmpmem(back + 4096, 8192, buf, 8192);
+    blk_aio_flush(blk, on_done, &d);
+    wait_for(&d, 4);
+
+    /* The image itself still holds the original pattern. */
+    bs = open_fmt(path, fmt, 0);
+    g_assert_nonnull(bs);
+    g_assert_cmpint(bdrv_pread(bs, 65536, sizeof(buf), buf), ==, 0);
+    g_assert_cmpmem(buf, sizeof(buf), pat, sizeof(pat));
+    bdrv_unref(bs);
+    g_free(opt);
+    g_free(name);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
+    /* snapshot=on overlays go to $TMPDIR: point it at tmpdir before glib caches it. */
+    const char *parent = g_getenv("TMPDIR");
+    tmpdir = g_strdup_printf("%s/vessel-blk-XXXXXX", parent && *parent ? parent : "/tmp");
+    g_assert_nonnull(g_mkdtemp(tmpdir));
+    g_setenv("TMPDIR", tmpdir, TRUE);
     g_test_init(&argc, &argv, NULL);
-    tmpdir = g_dir_make_tmp("vessel-blk-XXXXXX", NULL);
     g_test_add_data_func("/block-backend/drive-rw/raw", "raw", test_drive_rw);
     g_test_add_data_func("/block-backend/drive-rw/qcow2", "qcow2", test_drive_rw);
     g_test_add_func("/block-backend/blockdev", test_blockdev);
     g_test_add_func("/block-backend/errors", test_errors);
     g_test_add_func("/block-backend/writethrough-readonly", test_writethrough_ro);
+    g_test_add_data_func("/block-backend/snapshot/raw", "raw", test_snapshot);
+    g_test_add_data_func("/block-backend/snapshot/qcow2", "qcow2", test_snapshot);
     int ret = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     g_assert_true(system(cmd) == 0);
