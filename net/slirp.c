@@ -32,6 +32,14 @@ typedef struct SlirpHostFwd {
     int host_port;
 } SlirpHostFwd;
 
+/* One descriptor slirp polls, kept registered across iterations while slirp wants it. */
+typedef struct SlirpPollFd {
+    int fd;
+    gpointer tag;             /* from g_source_add_unix_fd */
+    GIOCondition events;
+    bool seen;                /* slirp asked for it this iteration */
+} SlirpPollFd;
+
 typedef struct SlirpSource {
     GSource source;
     SlirpState *s;
@@ -41,8 +49,10 @@ struct SlirpState {
     NetClientState nc;
     Slirp *slirp;
     SlirpSource *src;
-    GArray *pollfds;          /* GPollFD registered with src this iteration */
+    GHashTable *pollfds;      /* fd -> SlirpPollFd registered with src */
+    GPtrArray *pollidx;       /* this iteration's SlirpPollFd in slirp's index order */
     bool blocked;             /* the NIC queue holds our frames: stop reading sockets */
+    bool kick_pending;        /* a vCPU woke the main loop since its last prepare */
     struct in_addr vdhcp_start;
     GPtrArray *guestfwds;     /* SlirpGuestFwd * */
     GArray *hostfwds;         /* SlirpHostFwd */
@@ -148,9 +158,15 @@ static void slirp_cb_unregister_poll_fd(int fd, void *opaque)
 {
 }
 
+/* slirp has new work (buffer space freed by a guest ACK): the main loop must poll again. */
 static void slirp_cb_notify(void *opaque)
 {
-    mainloop_wakeup();
+    SlirpState *s = opaque;
+
+    if (!s->kick_pending && !mainloop_is_main_thread()) {
+        s->kick_pending = true;
+        mainloop_wakeup();
+    }
 }
 
 static const SlirpCb slirp_callbacks = {
@@ -168,47 +184,74 @@ static const SlirpCb slirp_callbacks = {
 
 /* ---- polling: a GSource that asks slirp for its descriptors every iteration ---- */
 
+/* Descriptors stay registered from one iteration to the next: adding and removing them with
+ * glib every time would wake the main loop every time. */
 static int slirp_add_poll(int fd, int events, void *opaque)
 {
     SlirpState *s = opaque;
-    GPollFD pfd = { .fd = fd };
+    SlirpPollFd *p = g_hash_table_lookup(s->pollfds, GINT_TO_POINTER(fd));
+    GIOCondition cond;
 
     if (s->blocked) {
         events &= ~SLIRP_POLL_IN;
     }
-    pfd.events = (events & SLIRP_POLL_IN ? G_IO_IN : 0) |
-                 (events & SLIRP_POLL_OUT ? G_IO_OUT : 0) |
-                 (events & SLIRP_POLL_PRI ? G_IO_PRI : 0) |
-                 (events & SLIRP_POLL_ERR ? G_IO_ERR : 0) |
-                 (events & SLIRP_POLL_HUP ? G_IO_HUP : 0);
-    g_array_append_val(s->pollfds, pfd);
-    return s->pollfds->len - 1;
+    cond = (events & SLIRP_POLL_IN ? G_IO_IN : 0) |
+           (events & SLIRP_POLL_OUT ? G_IO_OUT : 0) |
+           (events & SLIRP_POLL_PRI ? G_IO_PRI : 0) |
+           (events & SLIRP_POLL_ERR ? G_IO_ERR : 0) |
+           (events & SLIRP_POLL_HUP ? G_IO_HUP : 0);
+    if (!p) {
+        p = g_new0(SlirpPollFd, 1);
+        p->fd = fd;
+        p->events = cond;
+        p->tag = g_source_add_unix_fd(&s->src->source, fd, cond);
+        g_hash_table_insert(s->pollfds, GINT_TO_POINTER(fd), p);
+    } else if (p->events != cond) {
+        p->events = cond;
+        g_source_modify_unix_fd(&s->src->source, p->tag, cond);
+    }
+    p->seen = true;
+    g_ptr_array_add(s->pollidx, p);
+    return s->pollidx->len - 1;
 }
 
 static int slirp_get_revents(int idx, void *opaque)
 {
     SlirpState *s = opaque;
-    GPollFD *pfd;
+    SlirpPollFd *p;
+    GIOCondition rev;
     int ev = 0;
 
-    if (idx < 0 || (guint)idx >= s->pollfds->len) {
+    if (idx < 0 || (guint)idx >= s->pollidx->len) {
         return 0;
     }
-    pfd = &g_array_index(s->pollfds, GPollFD, idx);
-    ev |= pfd->revents & G_IO_IN ? SLIRP_POLL_IN : 0;
-    ev |= pfd->revents & G_IO_OUT ? SLIRP_POLL_OUT : 0;
-    ev |= pfd->revents & G_IO_PRI ? SLIRP_POLL_PRI : 0;
-    ev |= pfd->revents & G_IO_ERR ? SLIRP_POLL_ERR : 0;
-    ev |= pfd->revents & G_IO_HUP ? SLIRP_POLL_HUP : 0;
+    p = g_ptr_array_index(s->pollidx, idx);
+    rev = g_source_query_unix_fd(&s->src->source, p->tag);
+    ev |= rev & G_IO_IN ? SLIRP_POLL_IN : 0;
+    ev |= rev & G_IO_OUT ? SLIRP_POLL_OUT : 0;
+    ev |= rev & G_IO_PRI ? SLIRP_POLL_PRI : 0;
+    ev |= rev & G_IO_ERR ? SLIRP_POLL_ERR : 0;
+    ev |= rev & G_IO_HUP ? SLIRP_POLL_HUP : 0;
     return ev;
 }
 
-static void slirp_source_unpoll(SlirpState *s)
+/* Unregisters the descriptors slirp no longer asked for (all when all is set). */
+static void slirp_source_unpoll(SlirpState *s, bool all)
 {
-    for (guint i = 0; i < s->pollfds->len; i++) {
-        g_source_remove_poll(&s->src->source, &g_array_index(s->pollfds, GPollFD, i));
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, s->pollfds);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        SlirpPollFd *p = value;
+
+        if (all || !p->seen) {
+            g_source_remove_unix_fd(&s->src->source, p->tag);
+            g_hash_table_iter_remove(&it);
+        } else {
+            p->seen = false;
+        }
     }
-    g_array_set_size(s->pollfds, 0);
 }
 
 static gboolean slirp_source_prepare(GSource *source, gint *timeout)
@@ -216,12 +259,10 @@ static gboolean slirp_source_prepare(GSource *source, gint *timeout)
     SlirpState *s = ((SlirpSource *)source)->s;
     uint32_t t = UINT32_MAX;
 
-    slirp_source_unpoll(s);
+    s->kick_pending = false;
+    g_ptr_array_set_size(s->pollidx, 0);
     slirp_pollfds_fill(s->slirp, &t, slirp_add_poll, s);
-    /* The array is final now: register its elements (their addresses stay put). */
-    for (guint i = 0; i < s->pollfds->len; i++) {
-        g_source_add_poll(source, &g_array_index(s->pollfds, GPollFD, i));
-    }
+    slirp_source_unpoll(s, false);
     *timeout = t == UINT32_MAX ? -1 : (gint)MIN(t, (uint32_t)G_MAXINT);
     return FALSE;
 }
@@ -270,8 +311,10 @@ static ssize_t slirp_receive(NetClientState *nc, const struct iovec *iov, int io
         slirp_input(s->slirp, buf, (int)size);
         g_free(buf);
     }
-    /* A new connection may need polling: let the main loop refill its descriptors. */
-    if (!mainloop_is_main_thread()) {
+    /* A new connection may need polling: let the main loop refill its descriptors, once
+     * per burst of frames (prepare clears the flag). */
+    if (!s->kick_pending && !mainloop_is_main_thread()) {
+        s->kick_pending = true;
         mainloop_wakeup();
     }
     return size;
@@ -290,11 +333,12 @@ static void slirp_cleanup_client(NetClientState *nc)
     g_ptr_array_free(s->guestfwds, TRUE);
     g_array_free(s->hostfwds, TRUE);
     if (s->src) {
-        slirp_source_unpoll(s);
+        slirp_source_unpoll(s, true);
         g_source_destroy(&s->src->source);
         g_source_unref(&s->src->source);
     }
-    g_array_free(s->pollfds, TRUE);
+    g_hash_table_destroy(s->pollfds);
+    g_ptr_array_free(s->pollidx, TRUE);
     if (s->slirp) {
         slirp_cleanup(s->slirp);
     }
@@ -742,7 +786,8 @@ bool net_init_user(Opts *opts, const char *id, Error **errp)
     s = (SlirpState *)net_client_new(&net_slirp_info, NULL, "user", id);
     s->nc.is_netdev = true;
     s->vdhcp_start = cfg.vdhcp_start;
-    s->pollfds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+    s->pollfds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    s->pollidx = g_ptr_array_new();
     s->guestfwds = g_ptr_array_new();
     s->hostfwds = g_array_new(FALSE, FALSE, sizeof(SlirpHostFwd));
     net_client_set_info_str(&s->nc, "net=%s,restrict=%s", inet_ntoa(net),
@@ -754,6 +799,9 @@ bool net_init_user(Opts *opts, const char *id, Error **errp)
     }
     s->src = (SlirpSource *)g_source_new(&slirp_source_funcs, sizeof(SlirpSource));
     s->src->s = s;
+    /* glib blocks a non-recursive source while dispatching it by unregistering its
+     * descriptors, which wakes the loop each time; our dispatch never recurses. */
+    g_source_set_can_recurse(&s->src->source, TRUE);
     g_source_attach(&s->src->source, NULL);
     if (!slirp_stacks) {
         slirp_stacks = g_ptr_array_new();
