@@ -201,6 +201,14 @@ class VmQmp:
     def qmp(self, negotiate=True):
         return Qmp(connect_unix(self.qmp_path), negotiate)
 
+    def wait_socket(self, timeout=30):
+        """Waits until the QMP socket exists (for clients that do not retry)."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.qmp_path):
+            assert self.alive(), "vessel exited before creating %s" % self.qmp_path
+            assert time.monotonic() < deadline, "no QMP socket at %s" % self.qmp_path
+            time.sleep(0.02)
+
     def alive(self):
         return self.vm.proc.poll() is None
 

@@ -410,6 +410,7 @@ def test_socat_is_an_independent_client():
     if not shutil.which("socat"):
         raise testlib.Skip("socat is not installed")
     with VmQmp() as v:
+        v.wait_socket()
         script = "\n".join(json.dumps(m) for m in [
             {"execute": "qmp_capabilities"},
             {"execute": "query-status", "id": "s"},
