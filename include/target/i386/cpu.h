@@ -197,6 +197,7 @@ typedef struct X86CPU {
     uint32_t tsc_khz;              /* 0: the accelerator's default */
     bool regs_dirty;               /* userspace changed env: the accelerator reloads it */
     void *tcg;                     /* the interpreter's per-vCPU state (target/i386) */
+    struct ApicState *apic;        /* the userspace LAPIC (hw/intc/apic.c); NULL under KVM */
 } X86CPU;
 
 static inline X86CPU *x86_cpu(CPUState *cs)
