@@ -53,6 +53,10 @@ struct SlirpState {
     GPtrArray *pollidx;       /* this iteration's SlirpPollFd in slirp's index order */
     bool blocked;             /* the NIC queue holds our frames: stop reading sockets */
     bool kick_pending;        /* a vCPU woke the main loop since its last prepare */
+    bool in_input;            /* slirp_input is running: its replies go to pending */
+    GPtrArray *pending;       /* GByteArray * replies to guest frames, sent by ack_timer */
+    Timer *ack_timer;         /* sends pending once the current burst of guest frames ends */
+    uint64_t acks_coalesced;  /* pure ACKs replaced by a later one before delivery */
     struct in_addr vdhcp_start;
     GPtrArray *guestfwds;     /* SlirpGuestFwd * */
     GArray *hostfwds;         /* SlirpHostFwd */
@@ -81,13 +85,82 @@ static void slirp_resume(NetClientState *nc, ssize_t len)
     }
 }
 
+static void slirp_deliver(SlirpState *s, const void *buf, size_t len)
+{
+    if (net_send(&s->nc, buf, len, slirp_resume) == 0) {
+        s->blocked = true;
+    }
+}
+
+/* Flow of a pure TCP ACK over IPv4 (no payload, no other flag), and its ack number; false
+ * for any other frame. */
+static bool slirp_pure_ack(const uint8_t *f, size_t len, uint8_t flow[12], uint32_t *ack)
+{
+    size_t ihl, thl;
+
+    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 ||
+        f[23] != 6) {
+        return false;
+    }
+    ihl = (f[14] & 15) * 4u;
+    if (ihl < 20 || len < 14 + ihl + 20) {
+        return false;
+    }
+    thl = (f[14 + ihl + 12] >> 4) * 4u;
+    if ((size_t)((f[16] << 8) | f[17]) != ihl + thl || f[14 + ihl + 13] != 0x10) {
+        return false;
+    }
+    memcpy(flow, f + 26, 8);                /* addresses */
+    memcpy(flow + 8, f + 14 + ihl, 4);      /* ports */
+    memcpy(ack, f + 14 + ihl + 8, 4);
+    *ack = ntohl(*ack);
+    return true;
+}
+
+/* Sends the replies slirp produced for a burst of guest frames. A pure ACK followed by a
+ * later pure ACK of the same flow acknowledging more is left out: the later one says all it
+ * said, and the guest processes one ACK instead of one per segment. */
+static void slirp_ack_flush(void *opaque)
+{
+    SlirpState *s = opaque;
+    GPtrArray *p = s->pending;
+
+    s->pending = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+    for (guint i = 0; i < p->len; i++) {
+        GByteArray *b = g_ptr_array_index(p, i);
+        uint8_t flow[12], flow2[12];
+        uint32_t ack, ack2;
+        bool superseded = false;
+
+        if (slirp_pure_ack(b->data, b->len, flow, &ack)) {
+            for (guint j = i + 1; j < p->len && !superseded; j++) {
+                GByteArray *c = g_ptr_array_index(p, j);
+
+                superseded = slirp_pure_ack(c->data, c->len, flow2, &ack2) &&
+                             !memcmp(flow, flow2, sizeof(flow)) && (int32_t)(ack2 - ack) > 0;
+            }
+        }
+        if (superseded) {
+            s->acks_coalesced++;
+        } else {
+            slirp_deliver(s, b->data, b->len);
+        }
+    }
+    g_ptr_array_free(p, TRUE);
+}
+
 static ssize_t slirp_cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     SlirpState *s = opaque;
 
-    if (net_send(&s->nc, buf, len, slirp_resume) == 0) {
-        s->blocked = true;
+    if (s->in_input) {
+        if (!s->pending->len) {
+            timer_mod(s->ack_timer, clock_ns());
+        }
+        g_ptr_array_add(s->pending, g_byte_array_append(g_byte_array_sized_new(len), buf, len));
+        return len;
     }
+    slirp_deliver(s, buf, len);
     return len;
 }
 
@@ -295,6 +368,7 @@ static ssize_t slirp_receive(NetClientState *nc, const struct iovec *iov, int io
     size_t size = 0;
     uint8_t *buf;
 
+    s->in_input = true;
     if (iovcnt == 1) {
         slirp_input(s->slirp, iov[0].iov_base, (int)iov[0].iov_len);
         size = iov[0].iov_len;
@@ -311,6 +385,7 @@ static ssize_t slirp_receive(NetClientState *nc, const struct iovec *iov, int io
         slirp_input(s->slirp, buf, (int)size);
         g_free(buf);
     }
+    s->in_input = false;
     /* A new connection may need polling: let the main loop refill its descriptors, once
      * per burst of frames (prepare clears the flag). */
     if (!s->kick_pending && !mainloop_is_main_thread()) {
@@ -331,6 +406,9 @@ static void slirp_cleanup_client(NetClientState *nc)
         g_free(f);
     }
     g_ptr_array_free(s->guestfwds, TRUE);
+    timer_del(s->ack_timer);
+    timer_free(s->ack_timer);
+    g_ptr_array_free(s->pending, TRUE);
     g_array_free(s->hostfwds, TRUE);
     if (s->src) {
         slirp_source_unpoll(s, true);
@@ -788,6 +866,8 @@ bool net_init_user(Opts *opts, const char *id, Error **errp)
     s->vdhcp_start = cfg.vdhcp_start;
     s->pollfds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     s->pollidx = g_ptr_array_new();
+    s->pending = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+    s->ack_timer = timer_new(slirp_ack_flush, s);
     s->guestfwds = g_ptr_array_new();
     s->hostfwds = g_array_new(FALSE, FALSE, sizeof(SlirpHostFwd));
     net_client_set_info_str(&s->nc, "net=%s,restrict=%s", inet_ntoa(net),

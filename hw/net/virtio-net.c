@@ -10,6 +10,8 @@
 #include "net/virtio-net.h"
 #include "hw/core/qdev.h"
 #include "util/log.h"
+#include "util/mainloop.h"
+#include "util/timer.h"
 
 #define VIRTIO_NET_QUEUE_SIZE 256
 /* Largest frame a driver may hand over (64 KiB TSO payload plus headers). */
@@ -431,9 +433,22 @@ static void virtio_net_tx_done(NetClientState *nc, ssize_t len)
     }
 }
 
+/* The driver queued frames. A vCPU hands the work to the main loop and goes back to the
+ * guest, so the back end (slirp, socket writes) runs alongside guest code. */
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
-    virtio_net_flush_tx((VirtIONet *)vdev);
+    VirtIONet *n = (VirtIONet *)vdev;
+
+    if (mainloop_is_main_thread()) {
+        virtio_net_flush_tx(n);
+    } else if (!timer_pending(n->tx_timer)) {
+        timer_mod(n->tx_timer, clock_ns());
+    }
+}
+
+static void virtio_net_tx_timer(void *opaque)
+{
+    virtio_net_flush_tx(opaque);
 }
 
 /* ---- config, features, link ---- */
@@ -505,6 +520,7 @@ static void virtio_net_device_reset(VirtIODevice *vdev)
 
     n->tx_waiting = false;
     n->offloads_applied = 0;
+    timer_del(n->tx_timer);
 }
 
 /* ---- life cycle ---- */
@@ -576,6 +592,7 @@ static bool virtio_net_realize(Object *obj, Error **errp)
     g_free(mac);
     n->tx_buf = g_malloc(VIRTIO_NET_MAX_FRAME);
     n->seg_buf = g_malloc(VIRTIO_NET_MAX_FRAME);
+    n->tx_timer = timer_new(virtio_net_tx_timer, n);
 
     virtio_init(vdev, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_SIZE);
     virtio_add_queue(vdev, n->rx_queue_size, virtio_net_handle_rx);
@@ -596,6 +613,9 @@ static void virtio_net_unrealize(Object *obj)
         n->nic = NULL;
     }
     n->peer = NULL;
+    timer_del(n->tx_timer);
+    timer_free(n->tx_timer);
+    n->tx_timer = NULL;
     g_free(n->tx_buf);
     g_free(n->seg_buf);
     n->tx_buf = n->seg_buf = NULL;

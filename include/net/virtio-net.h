@@ -65,6 +65,7 @@ typedef struct VirtIONet {
     uint64_t offloads_applied; /* guest features last passed to the peer's set_offload */
     uint8_t *tx_buf;           /* one guest frame, gathered for the offload code */
     uint8_t *seg_buf;          /* one TSO segment being built */
+    struct Timer *tx_timer;    /* runs queued transmit work on the main loop */
     const char *model;         /* NIC model for info network; NULL: the class name */
 } VirtIONet;
 

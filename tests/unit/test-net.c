@@ -8,6 +8,7 @@
 #include "net/net.h"
 #include "net/virtio-net.h"
 #include "util/log.h"
+#include "util/mainloop.h"
 
 /* ---- a fake client that records what it receives ---- */
 
@@ -532,6 +533,8 @@ int main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
+    /* The device runs transmit work inline on the main loop thread: be that thread. */
+    mainloop_init();
     memory_region_init_container(&root, "root", UINT64_MAX);
     g_assert_true(memory_region_init_ram(&ram, "ram", RAM_SIZE, NULL));
     memory_region_add_subregion(&root, RAM_BASE, &ram);
