@@ -21,6 +21,7 @@ struct BlockBackend {
     bool writethrough;
     char *cache_mode;
     int in_flight;
+    int pool_in_flight;           /* of in_flight: on the worker threads (not aio_rw) */
     BlockAcctStats stats;
     int64_t last_done_ns;
 };
@@ -39,6 +40,7 @@ typedef struct BlkRequest {
     BlockCompletionFunc *cb;
     void *opaque;
     int ret;
+    bool on_pool;                 /* runs on a worker thread (else on the node's aio_rw) */
     int64_t start_ns;
 } BlkRequest;
 
@@ -164,6 +166,7 @@ static void blk_complete(BlkRequest *req)
     }
     blk->last_done_ns = now;
     blk->in_flight--;
+    blk->pool_in_flight -= req->on_pool;
     req->cb(req->opaque, req->ret < 0 ? req->ret : 0);
     g_free(req->iov);
     g_free(req);
@@ -212,6 +215,14 @@ static void blk_worker(gpointer data, gpointer user_data)
     }
 }
 
+/* Completion of a request the root node took asynchronously (main loop thread). */
+static void blk_aio_done(void *opaque, int ret)
+{
+    BlkRequest *req = opaque;
+    req->ret = ret;
+    blk_complete(req);
+}
+
 static void blk_submit(BlockBackend *blk, BlkReqType type, uint64_t offset, uint64_t bytes,
                        const struct iovec *iov, int niov, bool may_unmap,
                        BlockCompletionFunc *cb, void *opaque)
@@ -230,6 +241,14 @@ static void blk_submit(BlockBackend *blk, BlkReqType type, uint64_t offset, uint
     req->opaque = opaque;
     req->start_ns = now_ns();
     blk->in_flight++;
+    if ((type == BLK_REQ_READ || type == BLK_REQ_WRITE) &&
+        bdrv_aio_rw(blk->root, type == BLK_REQ_WRITE, offset, bytes, req->iov, niov,
+                    type == BLK_REQ_WRITE && blk->writethrough ? BDRV_REQ_FUA : 0,
+                    blk_aio_done, req)) {
+        return;
+    }
+    req->on_pool = true;
+    blk->pool_in_flight++;
     g_thread_pool_push(workers, req, NULL);
 }
 
@@ -267,9 +286,16 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes, b
 void blk_drain(BlockBackend *blk)
 {
     while (blk->in_flight > 0) {
+        if (!blk->pool_in_flight) {
+            bdrv_aio_poll(blk->root, true);
+            continue;
+        }
         /* Completions of other backends found on the way are delivered too. */
-        BlkRequest *req = g_async_queue_pop(done_queue);
-        blk_complete(req);
+        BlkRequest *req = g_async_queue_timeout_pop(done_queue, 1000);
+        if (req) {
+            blk_complete(req);
+        }
+        bdrv_aio_poll(blk->root, false);
     }
 }
 

@@ -855,6 +855,22 @@ int bdrv_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return ret;
 }
 
+bool bdrv_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
+                 const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
+                 void *opaque)
+{
+    if (!bs->drv->aio_rw || (write && bs->read_only) || bytes == 0 ||
+        bdrv_check_range(bs, offset, bytes) < 0) {
+        return false;
+    }
+    return bs->drv->aio_rw(bs, write, offset, bytes, iov, niov, flags, cb, opaque);
+}
+
+int bdrv_aio_poll(BlockDriverState *bs, bool wait)
+{
+    return bs->drv->aio_poll ? bs->drv->aio_poll(bs, wait) : 0;
+}
+
 int bdrv_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes, void *buf)
 {
     struct iovec iov = { .iov_base = buf, .iov_len = bytes };

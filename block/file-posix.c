@@ -1,6 +1,8 @@
 /* Protocol "file": a host file or block device. cache.direct=on uses O_DIRECT (unaligned
  * requests go through an aligned bounce buffer), discard punches holes, write-zeroes uses
- * fallocate, block status uses SEEK_DATA/SEEK_HOLE. aio=threads only (no io_uring build). */
+ * fallocate, block status uses SEEK_DATA/SEEK_HOLE. aio=threads runs requests synchronously
+ * on the caller's (worker) thread; aio=io_uring (aio=native too) also offers an asynchronous
+ * path: aligned reads/writes go to an io_uring whose completions wake the main loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -9,9 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "config.h"
 #include "block/block_int.h"
+#if CONFIG_LINUX_IO_URING
+#include <glib-unix.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#endif
 
 #define BOUNCE_ALIGN 4096
+
+#define URING_ENTRIES 128
+
+typedef struct FileAioReq FileAioReq;
 
 typedef struct BDRVFileState {
     int fd;
@@ -19,15 +31,234 @@ typedef struct BDRVFileState {
     bool no_flush;
     /* Aligned requests share it; read-modify-write of unaligned O_DIRECT writes excludes them. */
     pthread_rwlock_t rmw_lock;
+#if CONFIG_LINUX_IO_URING
+    bool use_uring;
+    struct io_uring ring;
+    int efd;                      /* eventfd the ring signals on each completion */
+    guint efd_source;             /* main loop watch on efd */
+    pthread_mutex_t uring_lock;   /* ring submission and reaping; the counters below */
+    pthread_cond_t uring_idle;    /* signalled when async_writes drops to 0 */
+    int in_flight;                /* submitted, callback not run yet */
+    int async_writes;             /* io_uring writes in flight (a bounce RMW waits for 0) */
+    int bounce_writers;           /* unaligned O_DIRECT writes running (no async submits) */
+#endif
 } BDRVFileState;
+
+#if CONFIG_LINUX_IO_URING
+struct FileAioReq {
+    BlockDriverState *bs;
+    bool write;
+    int flags;
+    uint64_t offset, bytes;
+    BdrvAioCompletion *cb;
+    void *opaque;
+    int niov;
+    struct iovec iov[];           /* the caller's vector, kept until completion */
+};
+
+static int file_rw_vector(int fd, bool write, uint64_t offset, uint64_t bytes,
+                          const struct iovec *iov, int niov);
+
+/* Turns one CQE result into the request's status; a short transfer is finished
+ * synchronously (reads past the end of the file give zeroes, as the threaded path). */
+static int file_aio_result(BDRVFileState *s, FileAioReq *req, int res)
+{
+    if (res < 0) {
+        return res;
+    }
+    if ((uint64_t)res < req->bytes) {
+        struct iovec rest[64];
+        int n = bdrv_iov_slice(req->iov, req->niov, res, req->bytes - res, rest, 64);
+        if (n < 0) {
+            return -EIO;
+        }
+        int ret = file_rw_vector(s->fd, req->write, req->offset + res, req->bytes - res,
+                                 rest, n);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    if (req->write && (req->flags & BDRV_REQ_FUA) && !s->no_flush &&
+        fdatasync(s->fd) < 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+/* Reaps finished requests and runs their callbacks (outside the ring lock). */
+static int file_aio_reap(BlockDriverState *bs, bool wait)
+{
+    BDRVFileState *s = bs->opaque;
+    FileAioReq *done[URING_ENTRIES];
+    int res[URING_ENTRIES];
+    int n = 0;
+    pthread_mutex_lock(&s->uring_lock);
+    while (n < URING_ENTRIES) {
+        struct io_uring_cqe *cqe;
+        int r;
+        if (wait && n == 0 && s->in_flight > 0) {
+            r = io_uring_wait_cqe(&s->ring, &cqe);
+            if (r == -EINTR) {
+                continue;
+            }
+        } else {
+            r = io_uring_peek_cqe(&s->ring, &cqe);
+        }
+        if (r < 0) {
+            break;
+        }
+        done[n] = io_uring_cqe_get_data(cqe);
+        res[n] = cqe->res;
+        io_uring_cqe_seen(&s->ring, cqe);
+        if (!done[n]) {
+            continue;             /* a no-op left by a failed submission */
+        }
+        s->in_flight--;
+        if (done[n]->write && --s->async_writes == 0) {
+            pthread_cond_broadcast(&s->uring_idle);
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&s->uring_lock);
+    for (int i = 0; i < n; i++) {
+        FileAioReq *req = done[i];
+        int ret = file_aio_result(s, req, res[i]);
+        req->cb(req->opaque, ret);
+        g_free(req);
+    }
+    return n;
+}
+
+static gboolean file_aio_efd_ready(gint fd, GIOCondition cond, gpointer data)
+{
+    uint64_t v;
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+        return G_SOURCE_CONTINUE;
+    }
+    while (file_aio_reap(data, false) == URING_ENTRIES) {
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static bool file_uring_init(BlockDriverState *bs, Error **errp)
+{
+    BDRVFileState *s = bs->opaque;
+    int ret = io_uring_queue_init(URING_ENTRIES, &s->ring, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Unable to use io_uring (aio=io_uring)");
+        return false;
+    }
+    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->efd < 0 || io_uring_register_eventfd(&s->ring, s->efd) < 0) {
+        error_setg_errno(errp, errno, "Unable to set up io_uring completions");
+        if (s->efd >= 0) {
+            close(s->efd);
+        }
+        io_uring_queue_exit(&s->ring);
+        return false;
+    }
+    pthread_mutex_init(&s->uring_lock, NULL);
+    pthread_cond_init(&s->uring_idle, NULL);
+    s->efd_source = g_unix_fd_add(s->efd, G_IO_IN, file_aio_efd_ready, bs);
+    s->use_uring = true;
+    return true;
+}
+
+static void file_uring_cleanup(BlockDriverState *bs)
+{
+    BDRVFileState *s = bs->opaque;
+    if (!s->use_uring) {
+        return;
+    }
+    while (s->in_flight > 0) {
+        file_aio_reap(bs, true);
+    }
+    g_source_remove(s->efd_source);
+    io_uring_queue_exit(&s->ring);
+    close(s->efd);
+    pthread_mutex_destroy(&s->uring_lock);
+    pthread_cond_destroy(&s->uring_idle);
+}
+
+static bool file_is_aligned(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                            const struct iovec *iov, int niov);
+
+static bool file_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
+                        const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
+                        void *opaque)
+{
+    BDRVFileState *s = bs->opaque;
+    if (!s->use_uring || niov > IOV_MAX ||
+        (s->direct && !file_is_aligned(bs, offset, bytes, iov, niov))) {
+        return false;
+    }
+    pthread_mutex_lock(&s->uring_lock);
+    struct io_uring_sqe *sqe = NULL;
+    if (!(write && s->bounce_writers) && s->in_flight < URING_ENTRIES) {
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    if (!sqe) {
+        pthread_mutex_unlock(&s->uring_lock);
+        return false;
+    }
+    FileAioReq *req = g_malloc(sizeof(*req) + niov * sizeof(struct iovec));
+    *req = (FileAioReq) {
+        .bs = bs, .write = write, .flags = flags, .offset = offset, .bytes = bytes,
+        .cb = cb, .opaque = opaque, .niov = niov,
+    };
+    memcpy(req->iov, iov, niov * sizeof(struct iovec));
+    if (write) {
+        io_uring_prep_writev(sqe, s->fd, req->iov, niov, offset);
+        s->async_writes++;
+    } else {
+        io_uring_prep_readv(sqe, s->fd, req->iov, niov, offset);
+    }
+    io_uring_sqe_set_data(sqe, req);
+    s->in_flight++;
+    if (io_uring_submit(&s->ring) < 0) {
+        /* Not queued: the slot becomes a no-op and the caller takes the threaded path. */
+        io_uring_prep_nop(sqe);
+        io_uring_sqe_set_data(sqe, NULL);
+        s->in_flight--;
+        if (write && --s->async_writes == 0) {
+            pthread_cond_broadcast(&s->uring_idle);
+        }
+        pthread_mutex_unlock(&s->uring_lock);
+        g_free(req);
+        return false;
+    }
+    pthread_mutex_unlock(&s->uring_lock);
+    return true;
+}
+
+static int file_aio_poll(BlockDriverState *bs, bool wait)
+{
+    BDRVFileState *s = bs->opaque;
+    return s->use_uring ? file_aio_reap(bs, wait) : 0;
+}
+#endif
 
 static bool file_open(BlockDriverState *bs, GHashTable *options, int flags, Error **errp)
 {
     BDRVFileState *s = bs->opaque;
     g_hash_table_remove(options, "filename");
     const char *aio = g_hash_table_lookup(options, "aio");
-    if (aio && strcmp(aio, "threads")) {
-        error_setg(errp, "aio=%s is not supported by this build (use aio=threads)", aio);
+    bool uring = false;
+    if (aio && !strcmp(aio, "native") && !(flags & BDRV_O_NOCACHE)) {
+        error_setg(errp, "aio=native was specified, but it requires cache.direct=on, which "
+                   "was not specified.");
+        return false;
+    }
+    if (aio && (!strcmp(aio, "io_uring") || !strcmp(aio, "native"))) {
+        if (!CONFIG_LINUX_IO_URING) {
+            error_setg(errp, "aio=%s is not supported by this build (built without liburing; "
+                       "use aio=threads)", aio);
+            return false;
+        }
+        uring = true;
+    } else if (aio && strcmp(aio, "threads")) {
+        error_setg(errp, "Invalid parameter value for 'aio': '%s' (use threads, native or "
+                   "io_uring)", aio);
         return false;
     }
     g_hash_table_remove(options, "aio");
@@ -50,6 +281,12 @@ static bool file_open(BlockDriverState *bs, GHashTable *options, int flags, Erro
         error_setg_errno(errp, errno, "Could not open '%s'", bs->filename);
         return false;
     }
+#if CONFIG_LINUX_IO_URING
+    if (uring && !file_uring_init(bs, errp)) {
+        close(s->fd);
+        return false;
+    }
+#endif
     pthread_rwlock_init(&s->rmw_lock, NULL);
     bs->request_alignment = 1;
     if (s->direct) {
@@ -75,6 +312,9 @@ static bool file_open(BlockDriverState *bs, GHashTable *options, int flags, Erro
 static void file_close(BlockDriverState *bs)
 {
     BDRVFileState *s = bs->opaque;
+#if CONFIG_LINUX_IO_URING
+    file_uring_cleanup(bs);
+#endif
     close(s->fd);
     pthread_rwlock_destroy(&s->rmw_lock);
 }
@@ -151,6 +391,16 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, uint64_t offset, uin
         }
     } else {
         pthread_rwlock_wrlock(&s->rmw_lock);
+#if CONFIG_LINUX_IO_URING
+        if (s->use_uring) {
+            pthread_mutex_lock(&s->uring_lock);
+            s->bounce_writers++;
+            while (s->async_writes > 0) {
+                pthread_cond_wait(&s->uring_idle, &s->uring_lock);
+            }
+            pthread_mutex_unlock(&s->uring_lock);
+        }
+#endif
         ret = 0;
         if (start != offset || end != offset + bytes) {
             ret = file_rw_vector(s->fd, false, start, end - start, &biov, 1);
@@ -166,6 +416,13 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, uint64_t offset, uin
                 }
             }
         }
+#if CONFIG_LINUX_IO_URING
+        if (s->use_uring) {
+            pthread_mutex_lock(&s->uring_lock);
+            s->bounce_writers--;
+            pthread_mutex_unlock(&s->uring_lock);
+        }
+#endif
         pthread_rwlock_unlock(&s->rmw_lock);
     }
     free(buf);
@@ -380,6 +637,10 @@ static const BlockDriver bdrv_file = {
     .create = file_create,
     .preadv = file_preadv,
     .pwritev = file_pwritev,
+#if CONFIG_LINUX_IO_URING
+    .aio_rw = file_aio_rw,
+    .aio_poll = file_aio_poll,
+#endif
     .pwrite_zeroes = file_pwrite_zeroes,
     .pdiscard = file_pdiscard,
     .flush = file_flush,

@@ -76,6 +76,20 @@ static int raw_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return bs->file->drv->pwritev(bs->file, offset + s->offset, bytes, iov, niov, flags);
 }
 
+static bool raw_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
+                       const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
+                       void *opaque)
+{
+    BDRVRawState *s = bs->opaque;
+    return bdrv_aio_rw(bs->file, write, offset + s->offset, bytes, iov, niov, flags, cb,
+                       opaque);
+}
+
+static int raw_aio_poll(BlockDriverState *bs, bool wait)
+{
+    return bdrv_aio_poll(bs->file, wait);
+}
+
 static int raw_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes, int flags)
 {
     BDRVRawState *s = bs->opaque;
@@ -142,6 +156,8 @@ static const BlockDriver bdrv_raw = {
     .create = raw_create,
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
+    .aio_rw = raw_aio_rw,
+    .aio_poll = raw_aio_poll,
     .pwrite_zeroes = raw_pwrite_zeroes,
     .pdiscard = raw_pdiscard,
     .flush = raw_flush,

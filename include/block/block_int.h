@@ -147,6 +147,9 @@ typedef struct BlockSnapshotInfo {
 typedef struct BlockDriverState BlockDriverState;
 typedef struct BlockDriver BlockDriver;
 
+/* Completion of an asynchronous node request; ret is 0 or a negative errno. */
+typedef void BdrvAioCompletion(void *opaque, int ret);
+
 struct BlockDriver {
     const char *format_name;      /* "file", "raw", "qcow2" */
     size_t instance_size;         /* size of bs->opaque */
@@ -185,6 +188,16 @@ struct BlockDriver {
     /* Status of [offset, offset+bytes): BDRV_BLOCK_* bits, *pnum bytes share it (>0). */
     int (*block_status)(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum,
                         int64_t *map, BlockDriverState **file);
+
+    /* Optional asynchronous read/write (file with aio=io_uring, raw over it): true when
+     * submitted, and cb runs later on the main loop thread (or in aio_poll); false when the
+     * caller must use preadv/pwritev instead. BDRV_REQ_FUA is honoured. */
+    bool (*aio_rw)(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
+                   const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
+                   void *opaque);
+    /* Runs the callbacks of finished aio_rw requests; with wait, first blocks until one
+     * finishes (when any is in flight). Returns how many callbacks ran. */
+    int (*aio_poll)(BlockDriverState *bs, bool wait);
 
     void (*get_info)(BlockDriverState *bs, BlockDriverInfo *bdi);
     void (*get_specific_info)(BlockDriverState *bs, BlockSpecificInfo *info);
@@ -266,6 +279,13 @@ int bdrv_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                  const struct iovec *iov, int niov, int flags);
 int bdrv_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes, void *buf);
 int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const void *buf);
+/* Asynchronous read/write where the node has an aio_rw path (see BlockDriver.aio_rw);
+ * false (nothing submitted) otherwise, or when the request is out of range / read-only. */
+bool bdrv_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
+                 const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
+                 void *opaque);
+/* See BlockDriver.aio_poll; 0 for nodes without an asynchronous path. */
+int bdrv_aio_poll(BlockDriverState *bs, bool wait);
 /* Write, then flush when the write succeeded. */
 int bdrv_pwrite_sync(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const void *buf);
 /* -ENOTSUP when the format has no compressed clusters. */
