@@ -283,6 +283,40 @@ NetClientState *net_netdev_find(const char *id)
     return NULL;
 }
 
+bool net_frame_pure_ack(const uint8_t *f, size_t len, uint8_t flow[12], uint32_t *ack)
+{
+    size_t ihl, thl;
+
+    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 ||
+        f[23] != 6) {
+        return false;
+    }
+    ihl = (f[14] & 15) * 4u;
+    if (ihl < 20 || len < 14 + ihl + 20) {
+        return false;
+    }
+    thl = (f[14 + ihl + 12] >> 4) * 4u;
+    if ((size_t)((f[16] << 8) | f[17]) != ihl + thl || f[14 + ihl + 13] != 0x10) {
+        return false;
+    }
+    memcpy(flow, f + 26, 8);                /* addresses */
+    memcpy(flow + 8, f + 14 + ihl, 4);      /* ports */
+    *ack = (uint32_t)f[14 + ihl + 8] << 24 | f[14 + ihl + 9] << 16 | f[14 + ihl + 10] << 8 |
+           f[14 + ihl + 11];
+    return true;
+}
+
+bool net_frame_ack_superseded(const uint8_t *f, size_t len, const uint8_t *later,
+                              size_t later_len)
+{
+    uint8_t flow[12], flow2[12];
+    uint32_t ack, ack2;
+
+    return net_frame_pure_ack(f, len, flow, &ack) &&
+           net_frame_pure_ack(later, later_len, flow2, &ack2) &&
+           !memcmp(flow, flow2, sizeof(flow)) && (int32_t)(ack2 - ack) > 0;
+}
+
 /* ---- -netdev ---- */
 
 typedef struct NetdevType {

@@ -92,31 +92,6 @@ static void slirp_deliver(SlirpState *s, const void *buf, size_t len)
     }
 }
 
-/* Flow of a pure TCP ACK over IPv4 (no payload, no other flag), and its ack number; false
- * for any other frame. */
-static bool slirp_pure_ack(const uint8_t *f, size_t len, uint8_t flow[12], uint32_t *ack)
-{
-    size_t ihl, thl;
-
-    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 ||
-        f[23] != 6) {
-        return false;
-    }
-    ihl = (f[14] & 15) * 4u;
-    if (ihl < 20 || len < 14 + ihl + 20) {
-        return false;
-    }
-    thl = (f[14 + ihl + 12] >> 4) * 4u;
-    if ((size_t)((f[16] << 8) | f[17]) != ihl + thl || f[14 + ihl + 13] != 0x10) {
-        return false;
-    }
-    memcpy(flow, f + 26, 8);                /* addresses */
-    memcpy(flow + 8, f + 14 + ihl, 4);      /* ports */
-    memcpy(ack, f + 14 + ihl + 8, 4);
-    *ack = ntohl(*ack);
-    return true;
-}
-
 /* Sends the replies slirp produced for a burst of guest frames. A pure ACK followed by a
  * later pure ACK of the same flow acknowledging more is left out: the later one says all it
  * said, and the guest processes one ACK instead of one per segment. */
@@ -128,17 +103,12 @@ static void slirp_ack_flush(void *opaque)
     s->pending = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
     for (guint i = 0; i < p->len; i++) {
         GByteArray *b = g_ptr_array_index(p, i);
-        uint8_t flow[12], flow2[12];
-        uint32_t ack, ack2;
         bool superseded = false;
 
-        if (slirp_pure_ack(b->data, b->len, flow, &ack)) {
-            for (guint j = i + 1; j < p->len && !superseded; j++) {
-                GByteArray *c = g_ptr_array_index(p, j);
+        for (guint j = i + 1; j < p->len && !superseded; j++) {
+            GByteArray *c = g_ptr_array_index(p, j);
 
-                superseded = slirp_pure_ack(c->data, c->len, flow2, &ack2) &&
-                             !memcmp(flow, flow2, sizeof(flow)) && (int32_t)(ack2 - ack) > 0;
-            }
+            superseded = net_frame_ack_superseded(b->data, b->len, c->data, c->len);
         }
         if (superseded) {
             s->acks_coalesced++;

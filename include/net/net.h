@@ -96,6 +96,14 @@ bool net_peer_can_receive(NetClientState *nc);
 /* Number of frames queued for delivery to nc. */
 unsigned net_client_queued(const NetClientState *nc);
 
+/* A pure TCP ACK over IPv4 (no payload, only the ACK flag): its flow (addresses and
+ * ports) and ack number. */
+bool net_frame_pure_ack(const uint8_t *f, size_t len, uint8_t flow[12], uint32_t *ack);
+/* True when f is a pure ACK that the later pure ACK of the same flow makes redundant (it
+ * acknowledges more); back ends drop such frames of one burst before delivering it. */
+bool net_frame_ack_superseded(const uint8_t *f, size_t len, const uint8_t *later,
+                              size_t later_len);
+
 /* Sets the link of nc (and of its peer when nc is a netdev and the peer a NIC). */
 void net_client_set_link(NetClientState *nc, bool up);
 /* The client named name: a netdev id or a NIC name; NULL when absent. */
