@@ -246,9 +246,23 @@ char *object_get_path(const Object *obj)
     return g_string_free(s, false);
 }
 
-const Property *object_find_property(const Object *obj, const char *name)
+/* Bounds a chain of delegates (a wrapper of a wrapper is fine, a cycle is not). */
+#define OBJECT_DELEGATE_DEPTH 8
+
+/* The object that serves properties obj's classes do not have, or NULL. */
+static Object *object_delegate(const Object *obj)
 {
     for (const ObjectClass *cls = obj->cls; cls; cls = cls->parent) {
+        if (cls->property_delegate) {
+            return cls->property_delegate((Object *)obj);
+        }
+    }
+    return NULL;
+}
+
+static const Property *object_class_find_property(const ObjectClass *cls, const char *name)
+{
+    for (; cls; cls = cls->parent) {
         for (const Property *p = cls->props; p && p->name; p++) {
             if (strcmp(p->name, name) == 0) {
                 return p;
@@ -256,6 +270,35 @@ const Property *object_find_property(const Object *obj, const char *name)
         }
     }
     return NULL;
+}
+
+/* The named property and the object it lives in, following delegates. */
+static const Property *object_lookup_property(const Object *obj, const char *name,
+                                              Object **owner)
+{
+    for (unsigned depth = 0; obj && depth < OBJECT_DELEGATE_DEPTH; depth++) {
+        const Property *p = object_class_find_property(obj->cls, name);
+        if (p) {
+            *owner = (Object *)obj;
+            return p;
+        }
+        obj = object_delegate(obj);
+    }
+    *owner = NULL;
+    return NULL;
+}
+
+const Property *object_find_property(const Object *obj, const char *name)
+{
+    Object *owner;
+    return object_lookup_property(obj, name, &owner);
+}
+
+Object *object_property_owner(Object *obj, const char *name)
+{
+    Object *owner;
+    object_lookup_property(obj, name, &owner);
+    return owner;
 }
 
 static void object_foreach_class_property(Object *obj, const ObjectClass *cls,
@@ -271,39 +314,63 @@ static void object_foreach_class_property(Object *obj, const ObjectClass *cls,
     }
 }
 
+typedef struct DelegateForeach {
+    const Object *outer;        /* properties found from here hide the delegate's */
+    void (*fn)(Object *, const Property *, void *);
+    void *opaque;
+} DelegateForeach;
+
+static void object_foreach_unshadowed(Object *obj, const Property *prop, void *opaque)
+{
+    DelegateForeach *d = opaque;
+    Object *owner;
+    object_lookup_property(d->outer, prop->name, &owner);
+    if (owner == obj) {
+        d->fn(obj, prop, d->opaque);
+    }
+}
+
 void object_foreach_property(const Object *obj,
                              void (*fn)(Object *obj, const Property *prop, void *opaque),
                              void *opaque)
 {
+    DelegateForeach d = { .outer = obj, .fn = fn, .opaque = opaque };
     object_foreach_class_property((Object *)obj, obj->cls, fn, opaque);
+    Object *del = object_delegate(obj);
+    for (unsigned depth = 1; del && depth < OBJECT_DELEGATE_DEPTH; depth++) {
+        object_foreach_class_property(del, del->cls, object_foreach_unshadowed, &d);
+        del = object_delegate(del);
+    }
 }
 
 bool object_property_set_str(Object *obj, const char *name, const char *value, Error **errp)
 {
-    const Property *p = object_find_property(obj, name);
+    Object *owner;
+    const Property *p = object_lookup_property(obj, name, &owner);
     if (!p) {
         error_setg(errp, "Property '%s.%s' not found", obj->cls->name, name);
         return false;
     }
-    if (obj->realized && !p->info->runtime) {
+    if ((obj->realized || owner->realized) && !p->info->runtime) {
         error_setg(errp, "Attempt to set property '%s' on device '%s' after it was realized",
                    name, obj->cls->name);
         return false;
     }
-    return p->info->set(obj, p, value, errp);
+    return p->info->set(owner, p, value, errp);
 }
 
 char *object_property_get_str(Object *obj, const char *name, Error **errp)
 {
-    const Property *p = object_find_property(obj, name);
+    Object *owner;
+    const Property *p = object_lookup_property(obj, name, &owner);
     if (!p) {
         error_setg(errp, "Property '%s.%s' not found", obj->cls->name, name);
         return NULL;
     }
     if (p->info->get_checked) {
-        return p->info->get_checked(obj, p, errp);
+        return p->info->get_checked(owner, p, errp);
     }
-    return p->info->get(obj, p);
+    return p->info->get(owner, p);
 }
 
 bool object_realize(Object *obj, Error **errp)

@@ -2,16 +2,13 @@
 #include <string.h>
 #include "hw/virtio/virtio-pci.h"
 
-/* The wrapper class of a virtio device: its inner class and the inner properties re-based
- * onto the wrapper instance (filled when the wrapper is registered). */
-typedef struct VirtioPciWrapper {
+/* A wrapper class: the transport plus the class of the device it embeds. */
+typedef struct VirtioPciClass {
     PCIDeviceClass pc;
-    const char *inner;           /* the transport-independent device's class name */
-    const ObjectClass *inner_cls;
-    Property props[48];
-} VirtioPciWrapper;
+    const char *backend;         /* the transport-independent device's class name */
+} VirtioPciClass;
 
-#define VIRTIO_PCI_WRAPPER(d) ((const VirtioPciWrapper *)OBJECT(d)->cls)
+#define VIRTIO_PCI_GET_CLASS(obj) ((const VirtioPciClass *)OBJECT(obj)->cls)
 
 /* ---- interrupts ---- */
 
@@ -214,24 +211,41 @@ static void virtio_pci_add_cap(VirtioPci *p, uint8_t type, uint32_t off, uint32_
     }
 }
 
+/* Creates the embedded device as the child "virtio-backend", as QEMU names it. */
 static void virtio_pci_instance_init(Object *obj)
 {
     VirtioPci *p = (VirtioPci *)obj;
-    const VirtioPciWrapper *w = VIRTIO_PCI_WRAPPER(obj);
-    p->vdev = (VirtIODevice *)p->storage;
-    /* the wrapper's property defaults already sit in storage; this runs the inner init */
-    object_initialize(OBJECT(p->vdev), w->inner_cls);
+    const ObjectClass *cls = object_class_by_name(VIRTIO_PCI_GET_CLASS(obj)->backend);
+    if (!cls) {
+        return;
+    }
+    Object *backend = object_new(cls);
+    object_add_child(obj, "virtio-backend", backend, NULL);
+    object_unref(backend);
+    p->vdev = VIRTIO_DEVICE(backend);
+}
+
+/* The embedded device serves every property the transport does not have. */
+static Object *virtio_pci_property_delegate(Object *obj)
+{
+    return OBJECT(((VirtioPci *)obj)->vdev);
 }
 
 static bool virtio_pci_realize(Object *obj, Error **errp)
 {
     VirtioPci *p = (VirtioPci *)obj;
     VirtIODevice *vdev = p->vdev;
+    if (!vdev) {
+        error_setg(errp, "'%s' needs the device '%s', which is not built in", obj->cls->name,
+                   VIRTIO_PCI_GET_CLASS(obj)->backend);
+        return false;
+    }
     vdev->as = &address_space_memory;
     vdev->transport = p;
     vdev->update_irq = virtio_pci_update_irq;
-    /* properties were set on the wrapper, in the same storage; realize the inner device */
     if (!object_realize(OBJECT(vdev), errp)) {
+        vdev->transport = NULL;
+        vdev->update_irq = NULL;
         return false;
     }
     unsigned nq = vdev->num_queues;
@@ -268,11 +282,11 @@ static bool virtio_pci_realize(Object *obj, Error **errp)
     return true;
 }
 
+/* The transport's part of a reset; the tree reset then resets the "virtio-backend" child. */
 static void virtio_pci_reset(Object *obj)
 {
     VirtioPci *p = (VirtioPci *)obj;
     if (obj->realized) {
-        virtio_reset(p->vdev);
         virtio_pci_reset_vectors(p);
     }
 }
@@ -295,60 +309,32 @@ const PCIDeviceClass virtio_pci_class = {
     },
 };
 
-/* Wrapper classes are filled at start-up: their property tables come from the inner class. */
-#define VIRTIO_PCI_WRAPPER_CLASS(_name, _inner, _dev_id, _class, _desc) { \
-    .pc = { \
-        .oc = { .name = (_name), .parent = &virtio_pci_class.oc, .desc = (_desc), \
-                .user_creatable = true, .bus_type = "PCI", \
-                .init = virtio_pci_instance_init, .realize = virtio_pci_realize, \
-                .unrealize = virtio_pci_unrealize }, \
-        .vendor_id = VIRTIO_PCI_VENDOR, .device_id = VIRTIO_PCI_DEVICE_BASE + (_dev_id), \
-        .subsystem_vendor_id = VIRTIO_PCI_VENDOR, .subsystem_id = 0x1100, .revision = 1, \
-        .class_code = (_class), \
-    }, \
-    .inner = (_inner), \
-}
-
-static VirtioPciWrapper virtio_pci_wrappers[] = {
-    VIRTIO_PCI_WRAPPER_CLASS("virtio-blk-pci", "virtio-blk-device", 2, 0x010000,
-                             "virtio block device (PCI)"),
-    VIRTIO_PCI_WRAPPER_CLASS("virtio-net-pci", "virtio-net-device", 1, 0x020000,
-                             "virtio network device (PCI)"),
-    VIRTIO_PCI_WRAPPER_CLASS("virtio-balloon-pci", "virtio-balloon-device", 5, 0x00ff00,
-                             "virtio memory balloon (PCI)"),
-};
-
-/* Copies the inner class chain's properties with offsets moved into VirtioPci.storage;
- * false when they do not fit. */
-static bool virtio_pci_wrapper_props(VirtioPciWrapper *w)
-{
-    unsigned n = 0;
-    for (const ObjectClass *c = w->inner_cls; c; c = c->parent) {
-        for (const Property *prop = c->props; prop && prop->name; prop++) {
-            if (n + 1 >= G_N_ELEMENTS(w->props)) {
-                return false;
-            }
-            w->props[n] = *prop;
-            w->props[n].offset += offsetof(VirtioPci, storage);
-            n++;
-        }
+#define VIRTIO_PCI_WRAPPER_CLASS(_var, _name, _backend, _dev_id, _class, _desc) \
+    static const VirtioPciClass _var = { \
+        .pc = { \
+            .oc = { .name = (_name), .parent = &virtio_pci_class.oc, .desc = (_desc), \
+                    .instance_size = sizeof(VirtioPci), .user_creatable = true, \
+                    .bus_type = "PCI", .init = virtio_pci_instance_init, \
+                    .realize = virtio_pci_realize, .unrealize = virtio_pci_unrealize, \
+                    .property_delegate = virtio_pci_property_delegate }, \
+            .vendor_id = VIRTIO_PCI_VENDOR, .device_id = VIRTIO_PCI_DEVICE_BASE + (_dev_id), \
+            .subsystem_vendor_id = VIRTIO_PCI_VENDOR, .subsystem_id = 0x1100, .revision = 1, \
+            .class_code = (_class), \
+        }, \
+        .backend = (_backend), \
     }
-    w->props[n] = (Property)DEFINE_PROP_END;
-    return true;
-}
 
-/* Runs after the inner device classes registered (they link before this file). */
+VIRTIO_PCI_WRAPPER_CLASS(virtio_blk_pci_class, "virtio-blk-pci", "virtio-blk-device", 2,
+                         0x010000, "virtio block device (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_net_pci_class, "virtio-net-pci", "virtio-net-device", 1,
+                         0x020000, "virtio network device (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_balloon_pci_class, "virtio-balloon-pci",
+                         "virtio-balloon-device", 5, 0x00ff00, "virtio memory balloon (PCI)");
+
 static void __attribute__((constructor)) virtio_pci_register(void)
 {
     object_class_register(&virtio_pci_class.oc);
-    for (unsigned i = 0; i < G_N_ELEMENTS(virtio_pci_wrappers); i++) {
-        VirtioPciWrapper *w = &virtio_pci_wrappers[i];
-        w->inner_cls = object_class_by_name(w->inner);
-        if (!w->inner_cls || !virtio_pci_wrapper_props(w)) {
-            continue;
-        }
-        w->pc.oc.props = w->props;
-        w->pc.oc.instance_size = sizeof(VirtioPci) + w->inner_cls->instance_size;
-        object_class_register(&w->pc.oc);
-    }
+    object_class_register(&virtio_blk_pci_class.pc.oc);
+    object_class_register(&virtio_net_pci_class.pc.oc);
+    object_class_register(&virtio_balloon_pci_class.pc.oc);
 }

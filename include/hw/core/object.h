@@ -86,6 +86,9 @@ struct ObjectClass {
     void (*unrealize)(Object *obj);
     /* Frees what init allocated. */
     void (*finalize)(Object *obj);
+    /* Optional: the object that serves the properties this class chain does not have (a
+     * transport wrapper hands them to the device it embeds); may return NULL. */
+    Object *(*property_delegate)(Object *obj);
 };
 
 struct Object {
@@ -131,8 +134,13 @@ Object *object_root(void);
 /* Returns an unused child name "prefix[N]" (g_free it). */
 char *object_child_unique_name(Object *parent, const char *prefix);
 
+/* The named property of obj's class chain, else of its property delegate (recursively). */
 const Property *object_find_property(const Object *obj, const char *name);
-/* Calls fn for every property of obj's class chain, base class first. */
+/* The object whose instance the named property reads and writes (obj or a delegate), or
+ * NULL when there is no such property: pass it to the property's info->get/set. */
+Object *object_property_owner(Object *obj, const char *name);
+/* Calls fn for every property of obj's class chain, base class first, then for the
+ * delegate's properties that obj does not shadow (fn gets the delegate as obj). */
 void object_foreach_property(const Object *obj,
                              void (*fn)(Object *obj, const Property *prop, void *opaque),
                              void *opaque);

@@ -8,8 +8,8 @@
  * The modern virtio-pci transport (virtio 1.2, 4.1): common, notify, ISR and device
  * configuration structures in BAR 4 (64-bit memory), MSI-X (one vector per queue plus the
  * config vector) in BAR 1, INTA# when MSI-X is off. The QEMU-named wrappers virtio-blk-pci,
- * virtio-net-pci and virtio-balloon-pci embed the transport-independent device and take its
- * properties.
+ * virtio-net-pci and virtio-balloon-pci own the transport-independent device as their child
+ * "virtio-backend" and hand it every property they do not have (property_delegate).
  */
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -30,14 +30,13 @@ typedef struct VirtioPci {
     PCIDevice pci;
     MemoryRegion bar, common, isr, device, notify;   /* BAR 4 and its parts */
     MemoryRegion msix_bar;                           /* BAR 1 */
-    VirtIODevice *vdev;                              /* inside storage */
+    VirtIODevice *vdev;                              /* the child "virtio-backend" */
     uint32_t dfselect, gfselect;
     uint16_t queue_sel;
     uint16_t config_vector;
     uint16_t *queue_vector;
     uint16_t *signalled_used;    /* used_idx of each queue at its last interrupt */
     uint32_t signalled_generation;
-    uint64_t storage[];          /* the embedded virtio device */
 } VirtioPci;
 
 extern const PCIDeviceClass virtio_pci_class;
