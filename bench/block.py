@@ -3,7 +3,8 @@
 
 The RISC-V test Linux boots with two virtio-blk-device disks, both `cache=none`:
 vda, a 300 MiB image full of data (made once from random bytes; raw, or qcow2 converted by
-qemu-img), and vdb, a fresh empty image of the same size and format. In the guest:
+qemu-img), and vdb, a fresh empty image of the same size and format (aio=threads unless --aio says
+otherwise, the same for both emulators). In the guest:
 
     read:  dd if=/dev/vda of=/dev/null bs=1M count=256 iflag=direct
     write: dd if=/dev/zero of=/dev/vdb bs=1M count=256 oflag=direct
@@ -14,6 +15,7 @@ Throughput is 256 MiB divided by the guest's own dd time; the table gives the me
 (10^6 bytes per second, as dd reports) and the ratio Vessel/QEMU (above 1: Vessel is faster).
 
 Usage: bench/block.py [-n ROUNDS] [--dir DIR] [--vessel PATH] [--qemu PATH] [--formats raw,qcow2]
+                      [--aio threads|io_uring]
 """
 
 import argparse
@@ -103,10 +105,11 @@ def dd_seconds(out):
     return float(m.group(1))
 
 
-def boot_and_measure(binary, fmt, disks):
+def boot_and_measure(binary, fmt, disks, aio):
     args = testlib.riscv_linux_args()
     for i, path in enumerate(disks):
-        args += ["-drive", "file=%s,format=%s,if=none,id=d%d,cache=none" % (path, fmt, i),
+        args += ["-drive", "file=%s,format=%s,if=none,id=d%d,cache=none,aio=%s"
+                 % (path, fmt, i, aio),
                  "-device", "virtio-blk-device,drive=d%d" % i]
     if "qemu" in os.path.basename(binary):
         args += ["-global", "virtio-mmio.force-legacy=false"]
@@ -129,6 +132,7 @@ def main():
     ap.add_argument("--vessel", default=os.path.join(ROOT, "build", "vessel"))
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64"))
     ap.add_argument("--formats", default="raw,qcow2")
+    ap.add_argument("--aio", default="threads", help="-drive aio= for both (threads, io_uring)")
     args = ap.parse_args()
     qemu_img = shutil.which("qemu-img")
     if not args.qemu or not qemu_img:
@@ -149,7 +153,7 @@ def main():
                 order = tools if r % 2 == 0 else tools[::-1]
                 for tool, binary in order:
                     disks = fresh_copies(workdir, fmt, templates)
-                    res = boot_and_measure(binary, fmt, disks)
+                    res = boot_and_measure(binary, fmt, disks, args.aio)
                     for t, mbs in res.items():
                         samples[(fmt, t, tool)].append(mbs)
                     print("round %d %s %-6s %s" % (r + 1, fmt, tool,
@@ -160,8 +164,8 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     qver = run([args.qemu, "--version"]).splitlines()[0]
-    print("Guest sequential I/O, %d MiB O_DIRECT dd, cache=none, virtio-blk-device, "
-          "median of %d boots" % (DD_MIB, args.rounds))
+    print("Guest sequential I/O, %d MiB O_DIRECT dd, cache=none,aio=%s, virtio-blk-device, "
+          "median of %d boots" % (DD_MIB, args.aio, args.rounds))
     print("Host: %s, %d CPUs, %s; %s; %s\n" % (platform.processor() or platform.machine(),
           os.cpu_count(), platform.release(), qver, datetime.date.today().isoformat()))
     print("| image | test | Vessel MB/s | QEMU MB/s | Vessel/QEMU |")
