@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "config.h"
 #include "block/block_int.h"
 
 static char *tmpdir;
@@ -231,19 +232,25 @@ static void test_qemu_written(void)
     g_free(path);
 }
 
-static void test_compressed(void)
+/* data: the compression_type ("zlib" or "zstd"). */
+static void test_compressed(gconstpointer data)
 {
+    const char *ctype = data;
     char *path = tmp_path("c.qcow2");
     char *raw = tmp_path("c.raw");
+    char *copts = g_strdup_printf("size=4M,compression_type=%s", ctype);
     uint64_t size = 4 << 20;
     uint8_t *model = g_malloc0(size);
     for (uint64_t i = 0; i < size; i++) {
         model[i] = (i / 4096) * 7 + (i % 13 == 0 ? i / 13 : 0);
     }
     /* Ours: compressed writes, read back, checked by qemu-img. */
-    create_image(path, "qcow2", "size=4M");
+    create_image(path, "qcow2", copts);
     BlockDriverState *bs = open_image(path, "qcow2", BDRV_O_RDWR);
     g_assert_nonnull(bs);
+    BlockSpecificInfo info = { 0 };
+    bdrv_get_specific_info(bs, &info);
+    g_assert_cmpstr(info.compression_type, ==, ctype);
     for (uint64_t off = 0; off < size; off += 65536) {
         g_assert_cmpint(bdrv_pwrite_compressed(bs, off, 65536, model + off), ==, 0);
     }
@@ -261,7 +268,8 @@ static void test_compressed(void)
     if (have_qemu_img) {
         g_assert_cmpint(run("qemu-img compare -q -f qcow2 -F raw '%s' '%s'", path, raw), ==, 0);
         /* Theirs: qemu-img convert -c. */
-        g_assert_cmpint(run("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", raw, path), ==, 0);
+        g_assert_cmpint(run("qemu-img convert -c -f raw -O qcow2 -o compression_type=%s "
+                            "'%s' '%s'", ctype, raw, path), ==, 0);
         bs = open_image(path, NULL, 0);
         g_assert_nonnull(bs);
         assert_reads(bs, model, size);
@@ -271,6 +279,7 @@ static void test_compressed(void)
     g_free(model);
     g_free(path);
     g_free(raw);
+    g_free(copts);
 }
 
 static void test_backing(void)
@@ -631,7 +640,10 @@ int main(int argc, char **argv)
     g_test_add_func("/block/raw/basic", test_raw_basic);
     g_test_add_func("/block/qcow2/rw", test_qcow2_rw);
     g_test_add_func("/block/qcow2/qemu-written", test_qemu_written);
-    g_test_add_func("/block/qcow2/compressed", test_compressed);
+    g_test_add_data_func("/block/qcow2/compressed", "zlib", test_compressed);
+#if CONFIG_ZSTD
+    g_test_add_data_func("/block/qcow2/compressed-zstd", "zstd", test_compressed);
+#endif
     g_test_add_func("/block/qcow2/backing", test_backing);
     g_test_add_func("/block/qcow2/snapshots", test_snapshots);
     g_test_add_func("/block/qcow2/resize-discard", test_resize_discard);
