@@ -1,4 +1,4 @@
-/* PCI bus 0, host bridge (CF8/CFC and ECAM), BARs, INTx and MSI-X (see hw/pci/pci.h). */
+/* PCI bus 0, host bridge (CF8/CFC and ECAM), BARs, INTx, MSI and MSI-X (see hw/pci/pci.h). */
 #include <string.h>
 #include "hw/pci/pci.h"
 
@@ -227,6 +227,121 @@ void msix_init(PCIDevice *d, unsigned vectors, unsigned bar, uint32_t table_off,
     set_le(d->config + c + 8, pba_off | bar, 4);
 }
 
+/* ---- MSI (PCI Local Bus 3.0, 6.8.1) ---- */
+
+static uint16_t msi_flags(const PCIDevice *d)
+{
+    return get_le(d->config + d->msi_cap + 2, 2);
+}
+
+/* Offsets of the fields after Message Address, which depend on the 64-bit flag. */
+static unsigned msi_data_off(const PCIDevice *d)
+{
+    return d->msi_cap + (msi_flags(d) & PCI_MSI_FLAGS_64BIT ? 0x0c : 0x08);
+}
+
+static unsigned msi_mask_off(const PCIDevice *d)
+{
+    return d->msi_cap + (msi_flags(d) & PCI_MSI_FLAGS_64BIT ? 0x10 : 0x0c);
+}
+
+bool msi_enabled(const PCIDevice *d)
+{
+    return d->msi_vectors && (msi_flags(d) & PCI_MSI_FLAGS_ENABLE);
+}
+
+/* Vectors the driver enabled (Multiple Message Enable, never above what is capable). */
+static unsigned msi_enabled_vectors(const PCIDevice *d)
+{
+    unsigned n = 1u << ((msi_flags(d) & PCI_MSI_FLAGS_QSIZE) >> 4);
+    return MIN(n, d->msi_vectors);
+}
+
+static bool msi_masked(const PCIDevice *d, unsigned v)
+{
+    return (msi_flags(d) & PCI_MSI_FLAGS_MASKBIT) &&
+           (get_le(d->config + msi_mask_off(d), 4) & (1u << v));
+}
+
+static void msi_send(PCIDevice *d, unsigned v)
+{
+    uint64_t addr = get_le(d->config + d->msi_cap + 4, 4);
+    if (msi_flags(d) & PCI_MSI_FLAGS_64BIT) {
+        addr |= (uint64_t)get_le(d->config + d->msi_cap + 8, 4) << 32;
+    }
+    uint32_t data = get_le(d->config + msi_data_off(d), 2);
+    /* with n vectors enabled, the low log2(n) data bits carry the vector number */
+    data = (data & ~(msi_enabled_vectors(d) - 1)) | v;
+    if (pci_msi_deliver) {
+        pci_msi_deliver(addr, data);
+    }
+}
+
+/* The pending bits as the capability shows them (per-vector masking only). */
+static void msi_update_pending(PCIDevice *d)
+{
+    if (msi_flags(d) & PCI_MSI_FLAGS_MASKBIT) {
+        set_le(d->config + msi_mask_off(d) + 4, d->msi_pending, 4);
+    }
+}
+
+void msi_notify(PCIDevice *d, unsigned v)
+{
+    if (!msi_enabled(d) || v >= msi_enabled_vectors(d)) {
+        return;
+    }
+    if (msi_masked(d, v)) {
+        d->msi_pending |= 1u << v;
+        msi_update_pending(d);
+        return;
+    }
+    msi_send(d, v);
+}
+
+static void msi_flush_pending(PCIDevice *d)
+{
+    for (unsigned v = 0; msi_enabled(d) && v < msi_enabled_vectors(d); v++) {
+        if ((d->msi_pending & (1u << v)) && !msi_masked(d, v)) {
+            d->msi_pending &= ~(1u << v);
+            msi_send(d, v);
+        }
+    }
+    msi_update_pending(d);
+}
+
+void msi_init(PCIDevice *d, unsigned vectors, bool is64, bool per_vector_mask)
+{
+    unsigned log2 = 0;
+    while ((1u << log2) < vectors && log2 < 5) {
+        log2++;
+    }
+    uint16_t flags = log2 << 1 | (is64 ? PCI_MSI_FLAGS_64BIT : 0) |
+                     (per_vector_mask ? PCI_MSI_FLAGS_MASKBIT : 0);
+    uint8_t len = (is64 ? 0x0e : 0x0a) + (per_vector_mask ? 0x0a : 0);
+    uint8_t c = pci_add_capability(d, PCI_CAP_ID_MSI, (len + 3) & ~3);
+    d->msi_cap = c;
+    d->msi_vectors = 1u << log2;
+    set_le(d->config + c + 2, flags, 2);
+    set_le(d->wmask + c + 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE, 2);
+    set_le(d->wmask + c + 4, 0xfffffffc, 4);         /* dword-aligned address */
+    if (is64) {
+        set_le(d->wmask + c + 8, 0xffffffff, 4);
+    }
+    set_le(d->wmask + msi_data_off(d), 0xffff, 2);
+    if (per_vector_mask) {
+        set_le(d->wmask + msi_mask_off(d), (uint32_t)((1ull << d->msi_vectors) - 1), 4);
+    }
+}
+
+/* Back to power-on: disabled, one vector, address, data and masks zero. */
+static void msi_reset(PCIDevice *d)
+{
+    uint16_t flags = msi_flags(d) & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+    set_le(d->config + d->msi_cap + 2, flags, 2);
+    memset(d->config + d->msi_cap + 4, 0, msi_mask_off(d) + 8 - (d->msi_cap + 4));
+    d->msi_pending = 0;
+}
+
 /* ---- config space ---- */
 
 uint32_t pci_config_read(PCIDevice *d, uint32_t addr, unsigned size)
@@ -248,6 +363,7 @@ void pci_config_write(PCIDevice *d, uint32_t addr, uint32_t val, unsigned size)
         return;
     }
     bool msix_was = msix_enabled(d);
+    bool msi_was = msi_enabled(d);
     for (unsigned i = 0; i < size; i++) {
         uint8_t m = d->wmask[addr + i];
         d->config[addr + i] = (d->config[addr + i] & ~m) | ((val >> (8 * i)) & m);
@@ -262,6 +378,13 @@ void pci_config_write(PCIDevice *d, uint32_t addr, uint32_t val, unsigned size)
             pci_set_irq(d, 0);
         }
         msix_flush_pending(d);
+    }
+    if (d->msi_vectors && ranges_overlap(addr, size, d->msi_cap + 2,
+                                         msi_mask_off(d) + 4 - (d->msi_cap + 2))) {
+        if (msi_enabled(d) && !msi_was) {
+            pci_set_irq(d, 0);
+        }
+        msi_flush_pending(d);
     }
     const PCIDeviceClass *pc = PCI_DEVICE_GET_CLASS(d);
     if (pc->config_write) {
@@ -294,6 +417,9 @@ static void pci_device_reset(Object *obj)
             memset(d->msix_table + 16 * v, 0, 16);
             d->msix_table[16 * v + 12] = 1;
         }
+    }
+    if (d->msi_vectors) {
+        msi_reset(d);
     }
     d->config[PCI_INTERRUPT_LINE] = 0;
     if (d->bus) {

@@ -1,5 +1,5 @@
 /* PCI host bridge: config mechanism #1 and ECAM, BAR sizing and mapping through the memory
- * API, INTx onto the board's lines, MSI-X delivery, masking and pending bits. */
+ * API, INTx onto the board's lines, MSI and MSI-X delivery, masking and pending bits. */
 #include <string.h>
 #include <glib.h>
 #include "hw/pci/pci.h"
@@ -47,6 +47,25 @@ static const PCIDeviceClass testdev_class = {
     },
     .vendor_id = 0x1b36,
     .device_id = 0x0005,
+    .class_code = 0x00ff00,
+};
+
+/* A function with only an MSI capability: 4 vectors, 64-bit, per-vector masking. */
+static bool msidev_realize(Object *obj, Error **errp)
+{
+    msi_init(PCI_DEVICE(obj), 4, true, true);
+    return true;
+}
+
+static const PCIDeviceClass msidev_class = {
+    .oc = {
+        .name = "pci-msidev",
+        .parent = &pci_device_class.oc,
+        .instance_size = sizeof(PCIDevice),
+        .realize = msidev_realize,
+    },
+    .vendor_id = 0x1b36,
+    .device_id = 0x0006,
     .class_code = 0x00ff00,
 };
 
@@ -225,13 +244,75 @@ static void test_msix(void)
     g_assert_cmpuint(msi_count, ==, before + 3);
 }
 
+/* The offset of capability id in slot's list, or 0. */
+static unsigned find_cap(unsigned slot, uint8_t id)
+{
+    for (unsigned c = cfg_read(slot, PCI_CAPABILITY_LIST, 1), n = 0; c && n < 48; n++) {
+        if (cfg_read(slot, c, 1) == id) {
+            return c;
+        }
+        c = cfg_read(slot, c + 1, 1);
+    }
+    return 0;
+}
+
+static void test_msi(void)
+{
+    setup();
+    PCIDevice *m = PCI_DEVICE(object_new(&msidev_class.oc));
+    object_property_set_str(OBJECT(m), "addr", "5", NULL);
+    g_assert_true(pci_bus_plug_device(bus, m, NULL));
+    unsigned cap = find_cap(5, PCI_CAP_ID_MSI);
+    g_assert_cmpuint(cap, !=, 0);
+    /* 4 vectors capable (QMASK 2), 64-bit, maskable; disabled at power-on */
+    g_assert_cmphex(cfg_read(5, cap + 2, 2), ==, 0x0184);
+    g_assert_false(msi_enabled(m));
+    cfg_write(5, cap + 4, 0xfee00000, 4);
+    cfg_write(5, cap + 8, 0, 4);
+    cfg_write(5, cap + 12, 0x4060, 2);
+    g_assert_cmphex(cfg_read(5, cap + 4, 4), ==, 0xfee00000);
+    g_assert_cmphex(cfg_read(5, cap + 12, 2), ==, 0x4060);
+    cfg_write(5, cap + 2, 0xffff, 2);           /* read-only bits stay */
+    g_assert_cmphex(cfg_read(5, cap + 2, 2) & ~PCI_MSI_FLAGS_QSIZE, ==, 0x0185);
+    unsigned before = msi_count;
+    /* enable 2 of the 4 vectors: vector 1 sets data bit 0, vector 2 is out of range */
+    cfg_write(5, cap + 2, PCI_MSI_FLAGS_ENABLE | 1 << 4, 2);
+    g_assert_true(msi_enabled(m));
+    msi_notify(m, 1);
+    g_assert_cmpuint(msi_count, ==, before + 1);
+    g_assert_cmphex(msi_addr, ==, 0xfee00000);
+    g_assert_cmphex(msi_data, ==, 0x4061);
+    msi_notify(m, 2);
+    g_assert_cmpuint(msi_count, ==, before + 1);
+    /* mask vector 0: pending bit shows, unmasking delivers it */
+    cfg_write(5, cap + 16, 1, 4);
+    msi_notify(m, 0);
+    g_assert_cmpuint(msi_count, ==, before + 1);
+    g_assert_cmphex(cfg_read(5, cap + 20, 4), ==, 1);
+    cfg_write(5, cap + 16, 0, 4);
+    g_assert_cmpuint(msi_count, ==, before + 2);
+    g_assert_cmphex(msi_data, ==, 0x4060);
+    g_assert_cmphex(cfg_read(5, cap + 20, 4), ==, 0);
+    cfg_write(5, cap + 20, 0xf, 4);             /* pending bits are read-only */
+    g_assert_cmphex(cfg_read(5, cap + 20, 4), ==, 0);
+    /* reset: disabled, address and data cleared, capability bits kept */
+    object_reset_tree(OBJECT(m));
+    g_assert_false(msi_enabled(m));
+    g_assert_cmphex(cfg_read(5, cap + 2, 2), ==, 0x0184);
+    g_assert_cmphex(cfg_read(5, cap + 4, 4), ==, 0);
+    msi_notify(m, 0);
+    g_assert_cmpuint(msi_count, ==, before + 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     object_class_register(&testdev_class.oc);
+    object_class_register(&msidev_class.oc);
     g_test_add_func("/pc/pci/enumerate", test_enumerate);
     g_test_add_func("/pc/pci/bars", test_bars);
     g_test_add_func("/pc/pci/intx", test_intx);
     g_test_add_func("/pc/pci/msix", test_msix);
+    g_test_add_func("/pc/pci/msi", test_msi);
     return g_test_run();
 }

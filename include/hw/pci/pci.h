@@ -11,8 +11,8 @@
 /*
  * PCI bus 0 with a host bridge reached through the 0xCF8/0xCFC configuration mechanism #1 and
  * through ECAM (MMCONFIG); type 0 functions with up to six BARs mapped through the memory API
- * when the command register enables them; INTx onto the board's GSIs and MSI-X delivered
- * through the interrupt controller's MSI hook. Everything runs with the big lock held.
+ * when the command register enables them; INTx onto the board's GSIs and MSI and MSI-X
+ * delivered through the interrupt controller's MSI hook. Everything runs with the big lock held.
  */
 
 #define PCI_CONFIG_SIZE 4096
@@ -32,7 +32,12 @@ enum {
     PCI_STATUS_INTERRUPT = 0x08,
 };
 enum { PCI_BAR_IO = 0x1, PCI_BAR_MEM64 = 0x4, PCI_BAR_PREFETCH = 0x8 };
-enum { PCI_CAP_ID_VNDR = 0x09, PCI_CAP_ID_MSIX = 0x11 };
+enum { PCI_CAP_ID_MSI = 0x05, PCI_CAP_ID_VNDR = 0x09, PCI_CAP_ID_MSIX = 0x11 };
+/* MSI Message Control bits (PCI Local Bus 3.0, 6.8.1.3). */
+enum {
+    PCI_MSI_FLAGS_ENABLE = 0x0001, PCI_MSI_FLAGS_QMASK = 0x000e, PCI_MSI_FLAGS_QSIZE = 0x0070,
+    PCI_MSI_FLAGS_64BIT = 0x0080, PCI_MSI_FLAGS_MASKBIT = 0x0100,
+};
 #define PCI_MSIX_ENABLE 0x8000
 #define PCI_MSIX_MASKALL 0x4000
 
@@ -74,6 +79,10 @@ struct PCIDevice {
     uint8_t *msix_table;         /* 16 bytes per vector */
     uint8_t *msix_pba;
     MemoryRegion msix_table_mr, msix_pba_mr;
+    /* MSI */
+    unsigned msi_vectors;        /* 0: no MSI capability */
+    uint8_t msi_cap;
+    uint32_t msi_pending;        /* vectors raised while masked (per-vector masking only) */
 };
 
 extern const PCIDeviceClass pci_device_class;
@@ -113,6 +122,13 @@ void msix_init(PCIDevice *d, unsigned vectors, unsigned bar, uint32_t table_off,
 bool msix_enabled(const PCIDevice *d);
 /* Sends vector (or sets its pending bit while masked); ignored when out of range. */
 void msix_notify(PCIDevice *d, unsigned vector);
+/* MSI capability with vectors (1, 2, 4, ..., 32) messages, 64-bit addresses and per-vector
+ * masking when asked for. */
+void msi_init(PCIDevice *d, unsigned vectors, bool is64, bool per_vector_mask);
+bool msi_enabled(const PCIDevice *d);
+/* Sends vector (data | vector within the enabled count; pending while masked); ignored when
+ * MSI is off or vector is out of range. */
+void msi_notify(PCIDevice *d, unsigned vector);
 /* Drives INTA# (when INTx is not disabled in the command register). */
 void pci_set_irq(PCIDevice *d, int level);
 /* Config space accesses as the host bridge performs them (size 1, 2 or 4). */
