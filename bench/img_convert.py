@@ -107,7 +107,8 @@ def versions(vessel, qemu_img):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", dest="rounds", type=int, default=5, help="rounds (default 5)")
+    ap.add_argument("-n", dest="rounds", type=int, default=6,
+                    help="rounds (default 6; even, so each tool goes first equally often)")
     ap.add_argument("--size", type=int, default=1024, help="image size in MiB (default 1024)")
     ap.add_argument("--dir", help="work directory (default: a new one under $TMPDIR)")
     ap.add_argument("--vessel", default=os.path.join(ROOT, "build", "vessel-img"))
