@@ -7,7 +7,6 @@
 #include "hw/virtio/virtio.h"
 #include "block/block-backend.h"
 #include "util/bql.h"
-#include "util/log.h"
 #include "util/mainloop.h"
 
 /* Feature bits (5.2.3). */
@@ -101,14 +100,10 @@ static void virtio_blk_complete(VirtIOBlockReq *req, uint8_t status)
     g_free(req);
 }
 
+/* Block layer completion: a host-side failure reaches the guest as VIRTIO_BLK_S_IOERR. */
 static void virtio_blk_io_done(void *opaque, int ret)
 {
-    VirtIOBlockReq *req = opaque;
-    if (ret < 0) {
-        log_mask_printf(LOG_GUEST_ERROR, "virtio-blk: request on '%s' failed: %s\n",
-                        blk_name(req->s->blk), g_strerror(-ret));
-    }
-    virtio_blk_complete(req, ret == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+    virtio_blk_complete(opaque, ret == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 
 /* True when [sector, sector + bytes) is block aligned and inside the disk. */
