@@ -8,10 +8,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/lib-apt.sh"
 
 BUILD_DEPS="gcc make pkg-config libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
-libjson-glib-dev libsdl2-dev python3 liburing-dev libzstd-dev"
+libjson-glib-dev libsdl2-dev libvncserver-dev python3 liburing-dev libzstd-dev"
 TEST_DEPS="opensbi qemu-system-misc qemu-utils gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
 device-tree-compiler cpio socat
-acpica-tools"
+acpica-tools
+vncsnapshot xvfb x11-apps imagemagick"
 
 # shellcheck disable=SC2086
 apt_require $BUILD_DEPS $TEST_DEPS

@@ -235,12 +235,6 @@ def test_vnc_snapshot_and_keys():
         info = guest.qmp.ok("query-vnc")
         assert info["enabled"] and info["service"] == str(5900 + n), info
         assert info["auth"] == "none"
-        guest.paint_bands()
-        path = artifact("vnc.jpg")
-        subprocess.run(["vncsnapshot", "-quiet", "-allowblank", "127.0.0.1:%d" % n, path],
-                       check=True, timeout=60)
-        check_bands(read_image(path))
-
         # A shell reading the virtual terminal, answering on the serial port.
         guest.sh("setsid sh -c 'exec sh </dev/tty1 >/dev/ttyS0 2>&1' &")
         time.sleep(1)
@@ -251,6 +245,11 @@ def test_vnc_snapshot_and_keys():
         rfb.type("echo VNC.typed.ok\n")
         guest.vm.expect(r"VNC\.typed\.ok", 30)
         rfb.close()
+        guest.paint_bands()
+        path = artifact("vnc.jpg")
+        subprocess.run(["vncsnapshot", "-quiet", "-allowblank", "127.0.0.1:%d" % n, path],
+                       check=True, timeout=60)
+        check_bands(read_image(path))
     finally:
         guest.close()
 
