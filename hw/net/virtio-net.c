@@ -383,7 +383,23 @@ static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr
     return true;
 }
 
-static void virtio_net_flush_tx(VirtIONet *n)
+/* True when elem holds a TSO frame the device must segment itself. */
+static bool virtio_net_tx_needs_segmenting(VirtIONet *n, VirtQueueElement *elem,
+                                           size_t hdr_len)
+{
+    VirtioNetHdr hdr = { 0 };
+
+    if (n->peer_vnet_hdr) {
+        return false;
+    }
+    virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
+    return (hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
+}
+
+/* Sends what the driver queued. On a vCPU (defer_heavy) small frames go at once, for low
+ * latency, while a frame to segment in software hands the rest of the queue to the main
+ * loop so the guest runs on meanwhile. */
+static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
 {
     VirtIODevice *vdev = &n->parent;
     VirtQueue *vq = n->tx_vq;
@@ -403,6 +419,11 @@ static void virtio_net_flush_tx(VirtIONet *n)
                 break;
             }
             continue;
+        }
+        if (defer_heavy && virtio_net_tx_needs_segmenting(n, elem, hdr_len)) {
+            virtio_net_unpop(vq, &elem, 1);
+            timer_mod(n->tx_timer, clock_ns());
+            break;
         }
         if (!n->nic->peer || n->nic->link_down) {
             n->nic->stats.tx_dropped++;
@@ -429,26 +450,23 @@ static void virtio_net_tx_done(NetClientState *nc, ssize_t len)
 
     if (n->tx_waiting && net_client_queued(nc->peer) == 0) {
         n->tx_waiting = false;
-        virtio_net_flush_tx(n);
+        virtio_net_flush_tx(n, !mainloop_is_main_thread());
     }
 }
 
-/* The driver queued frames. A vCPU hands the work to the main loop and goes back to the
- * guest, so the back end (slirp, socket writes) runs alongside guest code. */
+/* The driver queued frames. */
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = (VirtIONet *)vdev;
 
-    if (mainloop_is_main_thread()) {
-        virtio_net_flush_tx(n);
-    } else if (!timer_pending(n->tx_timer)) {
-        timer_mod(n->tx_timer, clock_ns());
+    if (!timer_pending(n->tx_timer)) {
+        virtio_net_flush_tx(n, !mainloop_is_main_thread());
     }
 }
 
 static void virtio_net_tx_timer(void *opaque)
 {
-    virtio_net_flush_tx(opaque);
+    virtio_net_flush_tx(opaque, false);
 }
 
 /* ---- config, features, link ---- */

@@ -408,9 +408,8 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         emit(d, X86_OP_POPCNT, os);
         return true;
     case 0xbc: case 0xbd:
-        if (d->pflags & X86_PF_REP) {
-            return false;   /* TZCNT/LZCNT: BMI1/ABM are not advertised */
-        }
+        /* F3 (TZCNT/LZCNT) runs as BSF/BSR: BMI1/ABM are not advertised, as on older CPUs */
+        d->pflags &= ~X86_PF_REP;
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
         emit(d, op == 0xbc ? X86_OP_BSF : X86_OP_BSR, os);

@@ -1,0 +1,1523 @@
+/*
+ * MMX, SSE, SSE2, SSE3, SSSE3, SSE4.1 and SSE4.2 for the x86 interpreter.
+ *
+ * The decoder (translate.c) turns every instruction of the 0F, 0F 38 and 0F 3A maps that
+ * touches MMX/XMM registers into one X86_OP_SSE op (see the packing in ops.h); this file
+ * executes it on env->fx. Floating point reuses the IEEE core of target/riscv/fpu.c for the
+ * rounding arithmetic and supplies everything x86 does differently around it: NaN
+ * propagation (first NaN operand, quietened), the negative default NaN, DAZ/FTZ, the
+ * denormal flag, integer-indefinite conversions and unmasked exceptions (#XM or #UD).
+ */
+#include <string.h>
+#include <glib.h>
+#include "target/i386/internal.h"
+#include "target/i386/ops.h"
+#include "target/riscv/fpu.h"
+
+typedef union Xmm {
+    uint8_t b[16];
+    int8_t sb[16];
+    uint16_t w[8];
+    int16_t sw[8];
+    uint32_t d[4];
+    int32_t sd[4];
+    uint64_t q[2];
+    int64_t sq[2];
+} Xmm;
+
+/* MXCSR bits. */
+enum {
+    MX_IE = 1, MX_DE = 2, MX_ZE = 4, MX_OE = 8, MX_UE = 16, MX_PE = 32,
+    MX_DAZ = 1 << 6, MX_MASK_SHIFT = 7, MX_RC_SHIFT = 13, MX_FTZ = 1 << 15,
+};
+
+typedef struct Sse {
+    X86Tcg *t;
+    CPUX86State *env;
+    unsigned opc, map, pfx, imm8;
+    bool rexw;
+    unsigned reg, rm;          /* rm is X86_RM_MEM for a memory operand */
+    unsigned osize;
+    uint64_t la;
+    uint32_t flags;            /* MXCSR exception flags raised by this instruction */
+} Sse;
+
+enum { PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
+
+/* ---- faults, memory and registers ---- */
+
+static bool ud(Sse *S)
+{
+    x86_raise(S->t, EXCP_UD, false, 0);
+    return false;
+}
+
+static bool gp0(Sse *S)
+{
+    x86_raise(S->t, EXCP_GP, true, 0);
+    return false;
+}
+
+static bool is_mem(const Sse *S)
+{
+    return S->rm == X86_RM_MEM;
+}
+
+static bool mem_read(Sse *S, uint64_t la, unsigned n, void *buf)
+{
+    X86Tcg *t = S->t;
+    X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (e->tag_r == (la & TB_PAGE_MASK) && (la & 0xfff) + n <= 4096) {
+        memcpy(buf, (void *)(uintptr_t)(la + e->addend), n);
+        return true;
+    }
+    uint8_t *p = buf;
+    for (unsigned i = 0; i < n;) {
+        unsigned c = n - i >= 8 ? 8 : n - i;
+        uint64_t v;
+        if (!x86_load_slow(t, la + i, c, &v, t->mmu_idx)) {
+            return false;
+        }
+        memcpy(p + i, &v, c);
+        i += c;
+    }
+    return true;
+}
+
+static bool mem_write(Sse *S, uint64_t la, unsigned n, const void *buf)
+{
+    X86Tcg *t = S->t;
+    X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (e->tag_w == (la & TB_PAGE_MASK) && (la & 0xfff) + n <= 4096) {
+        memcpy((void *)(uintptr_t)(la + e->addend), buf, n);
+        return true;
+    }
+    if ((la & 0xfff) + n > 4096) {
+        /* both pages must be writable before the first byte lands */
+        uint64_t pa;
+        if (!x86_translate(t, la, X86_ACC_WRITE, t->mmu_idx, &pa, false) ||
+            !x86_translate(t, la + n - 1, X86_ACC_WRITE, t->mmu_idx, &pa, false)) {
+            return false;
+        }
+    }
+    const uint8_t *p = buf;
+    for (unsigned i = 0; i < n;) {
+        unsigned c = n - i >= 8 ? 8 : n - i;
+        uint64_t v = 0;
+        memcpy(&v, p + i, c);
+        if (!x86_store_slow(t, la + i, c, v, t->mmu_idx)) {
+            return false;
+        }
+        i += c;
+    }
+    return true;
+}
+
+static Xmm xmm_get(CPUX86State *env, unsigned i)
+{
+    Xmm v;
+    memcpy(&v, env->fx.xmm[i], 16);
+    return v;
+}
+
+static void xmm_set(CPUX86State *env, unsigned i, const Xmm *v)
+{
+    memcpy(env->fx.xmm[i], v, 16);
+}
+
+/* Any MMX instruction but EMMS makes the x87 stack all valid with TOP = 0; env->fx.st is
+ * kept in ST order, so the physical registers rotate into place when TOP was not 0. */
+static void mmx_touch(CPUX86State *env)
+{
+    unsigned top = (env->fx.fsw >> 11) & 7;
+    if (top) {
+        uint8_t st[8][16];
+        for (unsigned i = 0; i < 8; i++) {
+            memcpy(st[(top + i) & 7], env->fx.st[i], 16);
+        }
+        memcpy(env->fx.st, st, sizeof(st));
+    }
+    env->fx.ftw = 0xff;
+    env->fx.fsw &= ~0x3800;
+}
+
+static Xmm mm_get(CPUX86State *env, unsigned i)
+{
+    Xmm v = { .q = { 0, 0 } };
+    memcpy(&v, env->fx.st[i & 7], 8);
+    return v;
+}
+
+static void mm_set(CPUX86State *env, unsigned i, const Xmm *v)
+{
+    memcpy(env->fx.st[i & 7], v, 8);
+    env->fx.st[i & 7][8] = 0xff;
+    env->fx.st[i & 7][9] = 0xff;
+}
+
+static uint64_t gpr_get(CPUX86State *env, unsigned r, unsigned size)
+{
+    if (size == 1 && r >= 16) {
+        return (env->regs[r - 16] >> 8) & 0xff;
+    }
+    return size == 8 ? env->regs[r] : env->regs[r] & ((1ull << (size * 8)) - 1);
+}
+
+/* Writes a 32- or 64-bit general register (32-bit writes zero-extend). */
+static void gpr_set(CPUX86State *env, unsigned r, bool w64, uint64_t v)
+{
+    env->regs[r] = w64 ? v : (uint32_t)v;
+}
+
+/* The r/m source operand: n bytes from memory (16-byte aligned when align) or the register
+ * (MMX register when mmx, else XMM). */
+static bool src_get(Sse *S, Xmm *v, unsigned n, bool mmx, bool align)
+{
+    if (is_mem(S)) {
+        if (align && (S->la & 15)) {
+            return gp0(S);
+        }
+        memset(v, 0, sizeof(*v));
+        return mem_read(S, S->la, n, v);
+    }
+    *v = mmx ? mm_get(S->env, S->rm) : xmm_get(S->env, S->rm);
+    return true;
+}
+
+/* An integer r/m operand of size bytes (a general register or memory). */
+static bool gsrc_get(Sse *S, unsigned size, uint64_t *v)
+{
+    if (is_mem(S)) {
+        *v = 0;
+        return mem_read(S, S->la, size, v);
+    }
+    *v = gpr_get(S->env, S->rm, size);
+    return true;
+}
+
+/* Stores to an integer r/m destination: size bytes to memory, or the register zero-extended
+ * to 32 or 64 bits. */
+static bool gdst_set(Sse *S, unsigned size, uint64_t v)
+{
+    if (is_mem(S)) {
+        return mem_write(S, S->la, size, &v);
+    }
+    gpr_set(S->env, S->rm, S->rexw, v);
+    return true;
+}
+
+/* ---- IEEE helpers (w = 32 or 64 bits) ---- */
+
+static inline uint64_t f_sign(int w)
+{
+    return 1ull << (w - 1);
+}
+
+static inline uint64_t f_expm(int w)
+{
+    return w == 32 ? 0x7f800000ull : 0x7ff0000000000000ull;
+}
+
+static inline uint64_t f_mant(int w)
+{
+    return w == 32 ? 0x7fffffull : 0xfffffffffffffull;
+}
+
+static inline uint64_t f_qbit(int w)
+{
+    return w == 32 ? 0x400000ull : 1ull << 51;
+}
+
+static inline uint64_t f_mask(int w)
+{
+    return w == 32 ? 0xffffffffull : ~0ull;
+}
+
+static inline bool f_nan(uint64_t a, int w)
+{
+    return (a & f_expm(w)) == f_expm(w) && (a & f_mant(w));
+}
+
+static inline bool f_snan(uint64_t a, int w)
+{
+    return f_nan(a, w) && !(a & f_qbit(w));
+}
+
+static inline bool f_denorm(uint64_t a, int w)
+{
+    return !(a & f_expm(w)) && (a & f_mant(w));
+}
+
+static inline uint64_t f_default_nan(int w)
+{
+    return w == 32 ? 0xffc00000ull : 0xfff8000000000000ull;
+}
+
+static int rv_rm(uint32_t rc)
+{
+    static const int map[4] = { FPU_RNE, FPU_RDN, FPU_RUP, FPU_RTZ };
+    return map[rc & 3];
+}
+
+static int mx_rm(const Sse *S)
+{
+    return rv_rm(S->env->fx.mxcsr >> MX_RC_SHIFT);
+}
+
+static uint32_t from_fflags(uint32_t ff)
+{
+    return ((ff & FFLAG_NV) ? MX_IE : 0) | ((ff & FFLAG_DZ) ? MX_ZE : 0) |
+           ((ff & FFLAG_OF) ? MX_OE : 0) | ((ff & FFLAG_UF) ? MX_UE : 0) |
+           ((ff & FFLAG_NX) ? MX_PE : 0);
+}
+
+/* A non-NaN input: DAZ flushes a denormal to zero, otherwise the denormal flag is raised. */
+static uint64_t f_in(Sse *S, uint64_t a, int w)
+{
+    if (f_denorm(a, w)) {
+        if (S->env->fx.mxcsr & MX_DAZ) {
+            return a & f_sign(w);
+        }
+        S->flags |= MX_DE;
+    }
+    return a;
+}
+
+/* NaN operands of a two-operand arithmetic op: the first NaN, quietened. */
+static bool f_nan2(Sse *S, uint64_t a, uint64_t b, int w, uint64_t *r)
+{
+    if (!f_nan(a, w) && !f_nan(b, w)) {
+        return false;
+    }
+    if (f_snan(a, w) || f_snan(b, w)) {
+        S->flags |= MX_IE;
+    }
+    *r = (f_nan(a, w) ? a : b) | f_qbit(w);
+    return true;
+}
+
+/* The rounded result of the core: invalid gives the default NaN, FTZ flushes tiny results. */
+static uint64_t f_out(Sse *S, uint64_t r, int w, uint32_t ff)
+{
+    r &= f_mask(w);
+    uint32_t fl = from_fflags(ff);
+    if ((fl & MX_IE) && f_nan(r, w)) {
+        r = f_default_nan(w);
+    }
+    uint32_t mx = S->env->fx.mxcsr;
+    if ((mx & MX_FTZ) && (mx & (MX_UE << MX_MASK_SHIFT)) &&
+        ((fl & MX_UE) || f_denorm(r, w))) {
+        r &= f_sign(w);
+        fl |= MX_UE | MX_PE;
+    }
+    S->flags |= fl;
+    return r;
+}
+
+enum { FOP_ADD, FOP_MUL, FOP_SUB, FOP_DIV, FOP_SQRT, FOP_MIN, FOP_MAX };
+
+/* Three-way compare of two non-NaN values: -1, 0, 1. */
+static int f_cmp_num(uint64_t a, uint64_t b, int w)
+{
+    uint64_t s = f_sign(w);
+    if (!((a | b) & ~s)) {
+        return 0;   /* +0 == -0 */
+    }
+    bool na = a & s, nb = b & s;
+    if (na != nb) {
+        return na ? -1 : 1;
+    }
+    uint64_t ma = a & ~s, mb = b & ~s;
+    if (ma == mb) {
+        return 0;
+    }
+    return ((ma < mb) ^ na) ? -1 : 1;
+}
+
+static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
+{
+    uint64_t r;
+    a &= f_mask(w);
+    b &= f_mask(w);
+    if (fop == FOP_MIN || fop == FOP_MAX) {
+        /* any NaN or equal values return the second operand */
+        if (f_nan(a, w) || f_nan(b, w)) {
+            S->flags |= MX_IE;
+            return b;
+        }
+        uint64_t x = f_in(S, a, w), y = f_in(S, b, w);
+        int c = f_cmp_num(x, y, w);
+        return (fop == FOP_MIN ? c < 0 : c > 0) ? x : y;
+    }
+    if (fop == FOP_SQRT) {
+        if (f_nan(b, w)) {
+            if (f_snan(b, w)) {
+                S->flags |= MX_IE;
+            }
+            return b | f_qbit(w);
+        }
+    } else if (f_nan2(S, a, b, w, &r)) {
+        return r;
+    }
+    a = f_in(S, a, w);
+    b = f_in(S, b, w);
+    int rm = mx_rm(S);
+    uint32_t ff = 0;
+    if (w == 32) {
+        uint64_t A = a | 0xffffffff00000000ull, B = b | 0xffffffff00000000ull;
+        switch (fop) {
+        case FOP_ADD: r = fpu_add_s(A, B, rm, &ff); break;
+        case FOP_SUB: r = fpu_sub_s(A, B, rm, &ff); break;
+        case FOP_MUL: r = fpu_mul_s(A, B, rm, &ff); break;
+        case FOP_DIV: r = fpu_div_s(A, B, rm, &ff); break;
+        default: r = fpu_sqrt_s(B, rm, &ff); break;
+        }
+    } else {
+        switch (fop) {
+        case FOP_ADD: r = fpu_add_d(a, b, rm, &ff); break;
+        case FOP_SUB: r = fpu_sub_d(a, b, rm, &ff); break;
+        case FOP_MUL: r = fpu_mul_d(a, b, rm, &ff); break;
+        case FOP_DIV: r = fpu_div_d(a, b, rm, &ff); break;
+        default: r = fpu_sqrt_d(b, rm, &ff); break;
+        }
+    }
+    return f_out(S, r, w, ff);
+}
+
+/* CMPPS predicate 0..7 on one lane: all ones or zero. */
+static uint64_t f_cmp_pred(Sse *S, uint64_t a, uint64_t b, int w, unsigned pred)
+{
+    a &= f_mask(w);
+    b &= f_mask(w);
+    bool un = f_nan(a, w) || f_nan(b, w);
+    bool signaling = pred == 1 || pred == 2 || pred == 5 || pred == 6;
+    if (f_snan(a, w) || f_snan(b, w) || (un && signaling)) {
+        S->flags |= MX_IE;
+    }
+    bool res;
+    if (un) {
+        res = pred == 3 || pred == 4 || pred == 5 || pred == 6;
+    } else {
+        int c = f_cmp_num(f_in(S, a, w), f_in(S, b, w), w);
+        switch (pred) {
+        case 0: res = c == 0; break;
+        case 1: res = c < 0; break;
+        case 2: res = c <= 0; break;
+        case 3: res = false; break;
+        case 4: res = c != 0; break;
+        case 5: res = !(c < 0); break;
+        case 6: res = !(c <= 0); break;
+        default: res = true; break;
+        }
+    }
+    return res ? f_mask(w) : 0;
+}
+
+/* (U)COMISS/SD: ZF PF CF as the comparison's outcome, OF SF AF cleared. */
+static void f_comi(Sse *S, uint64_t a, uint64_t b, int w, bool signaling)
+{
+    a &= f_mask(w);
+    b &= f_mask(w);
+    uint64_t fl;
+    if (f_nan(a, w) || f_nan(b, w)) {
+        if (signaling || f_snan(a, w) || f_snan(b, w)) {
+            S->flags |= MX_IE;
+        }
+        fl = X86_FLAG_ZF | X86_FLAG_PF | X86_FLAG_CF;
+    } else {
+        int c = f_cmp_num(f_in(S, a, w), f_in(S, b, w), w);
+        fl = c == 0 ? X86_FLAG_ZF : c < 0 ? X86_FLAG_CF : 0;
+    }
+    uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF |
+                 X86_FLAG_OF;
+    S->env->rflags = (S->env->rflags & ~m) | fl;
+}
+
+/* Float to a signed integer of bits 32/64 with rounding mode rm; NaN and out-of-range give
+ * the integer indefinite (sign bit only) and #I. */
+static uint64_t f_to_int(Sse *S, uint64_t a, int w, int bits, int rm)
+{
+    a &= f_mask(w);
+    uint64_t indef = 1ull << (bits - 1);
+    if (f_nan(a, w)) {
+        S->flags |= MX_IE;
+        return indef;
+    }
+    if (f_denorm(a, w) && (S->env->fx.mxcsr & MX_DAZ)) {
+        a &= f_sign(w);
+    }
+    uint32_t ff = 0;
+    uint64_t r;
+    if (w == 32) {
+        uint64_t A = a | 0xffffffff00000000ull;
+        r = bits == 32 ? fpu_cvt_w_s(A, rm, &ff) : fpu_cvt_l_s(A, rm, &ff);
+    } else {
+        r = bits == 32 ? fpu_cvt_w_d(a, rm, &ff) : fpu_cvt_l_d(a, rm, &ff);
+    }
+    if (ff & FFLAG_NV) {
+        S->flags |= MX_IE;
+        return indef;
+    }
+    S->flags |= from_fflags(ff);
+    return bits == 32 ? (uint32_t)r : r;
+}
+
+static uint64_t f_from_int(Sse *S, int64_t v, int w)
+{
+    uint32_t ff = 0;
+    uint64_t r = w == 32 ? (uint32_t)fpu_cvt_s_l((uint64_t)v, mx_rm(S), &ff)
+                         : fpu_cvt_d_l((uint64_t)v, mx_rm(S), &ff);
+    S->flags |= from_fflags(ff);
+    return r;
+}
+
+/* Between binary32 and binary64; NaNs keep sign and payload (quietened). */
+static uint64_t f_convert(Sse *S, uint64_t a, int from, int to)
+{
+    a &= f_mask(from);
+    if (f_nan(a, from)) {
+        if (f_snan(a, from)) {
+            S->flags |= MX_IE;
+        }
+        bool s = a & f_sign(from);
+        uint64_t pay = from == 32 ? (a & f_mant(32)) << 29 : (a & f_mant(64)) >> 29;
+        return (s ? f_sign(to) : 0) | f_expm(to) | f_qbit(to) | pay;
+    }
+    a = f_in(S, a, from);
+    uint32_t ff = 0;
+    uint64_t r = from == 32 ? fpu_cvt_d_s(a | 0xffffffff00000000ull, mx_rm(S), &ff)
+                            : fpu_cvt_s_d(a, mx_rm(S), &ff);
+    return f_out(S, r, to, ff);
+}
+
+/* ROUNDSS/SD/PS/PD: round to an integral value (imm bit 2: MXCSR.RC, bit 3: no #P). */
+static uint64_t f_round(Sse *S, uint64_t a, int w, unsigned imm)
+{
+    a &= f_mask(w);
+    if (f_nan(a, w)) {
+        if (f_snan(a, w)) {
+            S->flags |= MX_IE;
+        }
+        return a | f_qbit(w);
+    }
+    a = f_in(S, a, w);
+    unsigned bias = w == 32 ? 127 : 1023, mbits = w == 32 ? 23 : 52;
+    unsigned e = (unsigned)((a & f_expm(w)) >> mbits);
+    if (e >= bias + mbits) {
+        return a;   /* already integral, or infinity */
+    }
+    int rm = (imm & 4) ? mx_rm(S) : rv_rm(imm & 3);
+    uint32_t ff = 0;
+    int64_t i = (int64_t)(w == 32 ? fpu_cvt_l_s(a | 0xffffffff00000000ull, rm, &ff)
+                                  : fpu_cvt_l_d(a, rm, &ff));
+    uint32_t ff2 = 0;
+    uint64_t r = w == 32 ? (uint32_t)fpu_cvt_s_l((uint64_t)i, FPU_RNE, &ff2)
+                         : fpu_cvt_d_l((uint64_t)i, FPU_RNE, &ff2);
+    if (i == 0) {
+        r = a & f_sign(w);
+    }
+    if (!(imm & 8) && (ff & FFLAG_NX)) {
+        S->flags |= MX_PE;
+    }
+    return r;
+}
+
+/* Ends a floating-point instruction: records the flags; false (#XM, or #UD without
+ * CR4.OSXMMEXCPT) when one of them is unmasked, leaving the destination untouched. */
+static bool f_commit(Sse *S)
+{
+    CPUX86State *env = S->env;
+    env->fx.mxcsr |= S->flags;
+    if (S->flags & ~(env->fx.mxcsr >> MX_MASK_SHIFT) & 0x3f) {
+        x86_raise(S->t, (env->cr[4] & X86_CR4_OSXMMEXCPT) ? EXCP_XM : EXCP_UD, false, 0);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t lane_get(const Xmm *v, int w, unsigned i)
+{
+    return w == 32 ? v->d[i] : v->q[i];
+}
+
+static void lane_set(Xmm *v, int w, unsigned i, uint64_t x)
+{
+    if (w == 32) {
+        v->d[i] = (uint32_t)x;
+    } else {
+        v->q[i] = x;
+    }
+}
+
+/* ---- integer lane helpers ---- */
+
+static int8_t sat8s(int v)
+{
+    return (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+}
+
+static uint8_t sat8u(int v)
+{
+    return (uint8_t)(v > 255 ? 255 : v < 0 ? 0 : v);
+}
+
+static int16_t sat16s(int v)
+{
+    return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+}
+
+static uint16_t sat16u(int v)
+{
+    return (uint16_t)(v > 65535 ? 65535 : v < 0 ? 0 : v);
+}
+
+/* Packed integer ops of the 0F map on n bytes (8: MMX, 16: XMM): r = a op b. */
+static bool pint_0f(unsigned opc, Xmm *r, const Xmm *a, const Xmm *b, unsigned n)
+{
+    unsigned nb = n, nw = n / 2, nd = n / 4, nq = n / 8;
+    Xmm o = { .q = { 0, 0 } };
+    switch (opc) {
+    case 0x60: case 0x61: case 0x62: case 0x68: case 0x69: case 0x6a: case 0x6c: case 0x6d: {
+        /* PUNPCKL/H{BW,WD,DQ,QDQ}: interleave the low or high halves */
+        unsigned es = opc == 0x6c || opc == 0x6d ? 8 : 1u << (opc & 3);
+        unsigned half = (opc >= 0x68 && opc != 0x6c) ? n / 2 : 0;
+        for (unsigned i = 0; i < n / (2 * es); i++) {
+            memcpy(&o.b[2 * i * es], &a->b[half + i * es], es);
+            memcpy(&o.b[(2 * i + 1) * es], &b->b[half + i * es], es);
+        }
+        break;
+    }
+    case 0x63:   /* PACKSSWB */
+        for (unsigned i = 0; i < nw; i++) {
+            o.sb[i] = sat8s(a->sw[i]);
+            o.sb[nw + i] = sat8s(b->sw[i]);
+        }
+        break;
+    case 0x67:   /* PACKUSWB */
+        for (unsigned i = 0; i < nw; i++) {
+            o.b[i] = sat8u(a->sw[i]);
+            o.b[nw + i] = sat8u(b->sw[i]);
+        }
+        break;
+    case 0x6b:   /* PACKSSDW */
+        for (unsigned i = 0; i < nd; i++) {
+            o.sw[i] = sat16s(a->sd[i] > 32767 ? 32767 : a->sd[i] < -32768 ? -32768 : a->sd[i]);
+            o.sw[nd + i] = sat16s(b->sd[i] > 32767 ? 32767 : b->sd[i] < -32768 ? -32768
+                                                                             : b->sd[i]);
+        }
+        break;
+    case 0x64: for (unsigned i = 0; i < nb; i++) o.b[i] = a->sb[i] > b->sb[i] ? 0xff : 0; break;
+    case 0x65: for (unsigned i = 0; i < nw; i++) o.w[i] = a->sw[i] > b->sw[i] ? 0xffff : 0; break;
+    case 0x66: for (unsigned i = 0; i < nd; i++) o.d[i] = a->sd[i] > b->sd[i] ? ~0u : 0; break;
+    case 0x74: for (unsigned i = 0; i < nb; i++) o.b[i] = a->b[i] == b->b[i] ? 0xff : 0; break;
+    case 0x75: for (unsigned i = 0; i < nw; i++) o.w[i] = a->w[i] == b->w[i] ? 0xffff : 0; break;
+    case 0x76: for (unsigned i = 0; i < nd; i++) o.d[i] = a->d[i] == b->d[i] ? ~0u : 0; break;
+    case 0xd1: case 0xd2: case 0xd3: case 0xe1: case 0xe2: case 0xf1: case 0xf2: case 0xf3: {
+        /* shifts by the low quadword of b */
+        uint64_t c = b->q[0];
+        unsigned es = opc & 3;   /* 1 w, 2 d, 3 q */
+        unsigned bits = 8u << es;
+        bool left = opc >= 0xf0, arith = (opc & 0xf0) == 0xe0;
+        for (unsigned i = 0; i < n / (bits / 8); i++) {
+            uint64_t v = es == 1 ? a->w[i] : es == 2 ? a->d[i] : a->q[i];
+            uint64_t x;
+            if (arith) {
+                int64_t sv = es == 1 ? a->sw[i] : a->sd[i];
+                x = (uint64_t)(sv >> (c >= bits ? bits - 1 : c));
+            } else if (c >= bits) {
+                x = 0;
+            } else {
+                x = left ? v << c : v >> c;
+            }
+            if (es == 1) {
+                o.w[i] = (uint16_t)x;
+            } else if (es == 2) {
+                o.d[i] = (uint32_t)x;
+            } else {
+                o.q[i] = x;
+            }
+        }
+        break;
+    }
+    case 0xd4: for (unsigned i = 0; i < nq; i++) o.q[i] = a->q[i] + b->q[i]; break;
+    case 0xfb: for (unsigned i = 0; i < nq; i++) o.q[i] = a->q[i] - b->q[i]; break;
+    case 0xd5: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)(a->sw[i] * b->sw[i]); break;
+    case 0xe5: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)((a->sw[i] * b->sw[i]) >> 16); break;
+    case 0xe4: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)(((uint32_t)a->w[i] * b->w[i]) >> 16); break;
+    case 0xd8: for (unsigned i = 0; i < nb; i++) o.b[i] = sat8u(a->b[i] - b->b[i]); break;
+    case 0xd9: for (unsigned i = 0; i < nw; i++) o.w[i] = sat16u(a->w[i] - b->w[i]); break;
+    case 0xdc: for (unsigned i = 0; i < nb; i++) o.b[i] = sat8u(a->b[i] + b->b[i]); break;
+    case 0xdd: for (unsigned i = 0; i < nw; i++) o.w[i] = sat16u(a->w[i] + b->w[i]); break;
+    case 0xe8: for (unsigned i = 0; i < nb; i++) o.sb[i] = sat8s(a->sb[i] - b->sb[i]); break;
+    case 0xe9: for (unsigned i = 0; i < nw; i++) o.sw[i] = sat16s(a->sw[i] - b->sw[i]); break;
+    case 0xec: for (unsigned i = 0; i < nb; i++) o.sb[i] = sat8s(a->sb[i] + b->sb[i]); break;
+    case 0xed: for (unsigned i = 0; i < nw; i++) o.sw[i] = sat16s(a->sw[i] + b->sw[i]); break;
+    case 0xda: for (unsigned i = 0; i < nb; i++) o.b[i] = a->b[i] < b->b[i] ? a->b[i] : b->b[i]; break;
+    case 0xde: for (unsigned i = 0; i < nb; i++) o.b[i] = a->b[i] > b->b[i] ? a->b[i] : b->b[i]; break;
+    case 0xea: for (unsigned i = 0; i < nw; i++) o.sw[i] = a->sw[i] < b->sw[i] ? a->sw[i] : b->sw[i]; break;
+    case 0xee: for (unsigned i = 0; i < nw; i++) o.sw[i] = a->sw[i] > b->sw[i] ? a->sw[i] : b->sw[i]; break;
+    case 0xdb: for (unsigned i = 0; i < nq; i++) o.q[i] = a->q[i] & b->q[i]; break;
+    case 0xdf: for (unsigned i = 0; i < nq; i++) o.q[i] = ~a->q[i] & b->q[i]; break;
+    case 0xeb: for (unsigned i = 0; i < nq; i++) o.q[i] = a->q[i] | b->q[i]; break;
+    case 0xef: for (unsigned i = 0; i < nq; i++) o.q[i] = a->q[i] ^ b->q[i]; break;
+    case 0xe0: for (unsigned i = 0; i < nb; i++) o.b[i] = (uint8_t)((a->b[i] + b->b[i] + 1) >> 1); break;
+    case 0xe3: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)((a->w[i] + b->w[i] + 1) >> 1); break;
+    case 0xf4: for (unsigned i = 0; i < nq; i++) o.q[i] = (uint64_t)a->d[2 * i] * b->d[2 * i]; break;
+    case 0xf5:
+        for (unsigned i = 0; i < nd; i++) {
+            o.d[i] = (uint32_t)(a->sw[2 * i] * b->sw[2 * i] + a->sw[2 * i + 1] * b->sw[2 * i + 1]);
+        }
+        break;
+    case 0xf6:   /* PSADBW */
+        for (unsigned i = 0; i < nq; i++) {
+            unsigned s = 0;
+            for (unsigned j = 0; j < 8; j++) {
+                int d = a->b[8 * i + j] - b->b[8 * i + j];
+                s += (unsigned)(d < 0 ? -d : d);
+            }
+            o.q[i] = s;
+        }
+        break;
+    case 0xf8: for (unsigned i = 0; i < nb; i++) o.b[i] = (uint8_t)(a->b[i] - b->b[i]); break;
+    case 0xf9: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)(a->w[i] - b->w[i]); break;
+    case 0xfa: for (unsigned i = 0; i < nd; i++) o.d[i] = a->d[i] - b->d[i]; break;
+    case 0xfc: for (unsigned i = 0; i < nb; i++) o.b[i] = (uint8_t)(a->b[i] + b->b[i]); break;
+    case 0xfd: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)(a->w[i] + b->w[i]); break;
+    case 0xfe: for (unsigned i = 0; i < nd; i++) o.d[i] = a->d[i] + b->d[i]; break;
+    default:
+        return false;
+    }
+    *r = o;
+    return true;
+}
+
+/* Shift-by-immediate groups 0F 71/72/73 (reg field sub-op) on n bytes. */
+static bool pshift_imm(unsigned opc, unsigned sub, Xmm *v, unsigned c, unsigned n)
+{
+    static const uint8_t ops[3][8] = {
+        [0] = { [2] = 0xd1, [4] = 0xe1, [6] = 0xf1 },
+        [1] = { [2] = 0xd2, [4] = 0xe2, [6] = 0xf2 },
+        [2] = { [2] = 0xd3, [6] = 0xf3 },
+    };
+    if (opc == 0x73 && n == 16 && (sub == 3 || sub == 7)) {
+        /* PSRLDQ, PSLLDQ: whole-register byte shifts */
+        Xmm o = { .q = { 0, 0 } };
+        unsigned s = c > 16 ? 16 : c;
+        for (unsigned i = 0; i < 16; i++) {
+            if (sub == 3) {
+                o.b[i] = i + s < 16 ? v->b[i + s] : 0;
+            } else {
+                o.b[i] = i >= s ? v->b[i - s] : 0;
+            }
+        }
+        *v = o;
+        return true;
+    }
+    unsigned code = ops[opc - 0x71][sub & 7];
+    if (!code) {
+        return false;
+    }
+    Xmm cnt = { .q = { c, 0 } };
+    return pint_0f(code, v, v, &cnt, n);
+}
+
+/* SSSE3 and SSE4.1 integer ops of the 0F 38 map (r = a op b; x0 is XMM0 for the variable
+ * blends); false when opc is not one of them. */
+static bool pint_38(unsigned opc, Xmm *r, const Xmm *a, const Xmm *b, unsigned n,
+                    const Xmm *x0)
+{
+    unsigned nw = n / 2, nd = n / 4;
+    Xmm o = { .q = { 0, 0 } };
+    switch (opc) {
+    case 0x00:   /* PSHUFB */
+        for (unsigned i = 0; i < n; i++) {
+            o.b[i] = (b->b[i] & 0x80) ? 0 : a->b[b->b[i] & (n - 1)];
+        }
+        break;
+    case 0x01: case 0x02: case 0x03: case 0x05: case 0x06: case 0x07: {
+        /* PHADDW PHADDD PHADDSW PHSUBW PHSUBD PHSUBSW */
+        bool dw = (opc & 3) == 2, sub = opc >= 5, sat = (opc & 3) == 3;
+        unsigned cnt = dw ? nd : nw, half = cnt / 2;
+        for (unsigned i = 0; i < cnt; i++) {
+            const Xmm *src = i < half ? a : b;
+            unsigned j = (i % half) * 2;
+            if (dw) {
+                o.d[i] = sub ? src->d[j] - src->d[j + 1] : src->d[j] + src->d[j + 1];
+            } else {
+                int v = sub ? src->sw[j] - src->sw[j + 1] : src->sw[j] + src->sw[j + 1];
+                o.sw[i] = sat ? sat16s(v) : (int16_t)v;
+            }
+        }
+        break;
+    }
+    case 0x04:   /* PMADDUBSW */
+        for (unsigned i = 0; i < nw; i++) {
+            o.sw[i] = sat16s(a->b[2 * i] * b->sb[2 * i] + a->b[2 * i + 1] * b->sb[2 * i + 1]);
+        }
+        break;
+    case 0x08: case 0x09: case 0x0a:   /* PSIGNB/W/D */
+        for (unsigned i = 0; i < n >> (opc - 8); i++) {
+            int64_t s = opc == 8 ? b->sb[i] : opc == 9 ? b->sw[i] : b->sd[i];
+            int64_t v = opc == 8 ? a->sb[i] : opc == 9 ? a->sw[i] : a->sd[i];
+            v = s < 0 ? -v : s == 0 ? 0 : v;
+            if (opc == 8) {
+                o.b[i] = (uint8_t)v;
+            } else if (opc == 9) {
+                o.w[i] = (uint16_t)v;
+            } else {
+                o.d[i] = (uint32_t)v;
+            }
+        }
+        break;
+    case 0x0b:   /* PMULHRSW */
+        for (unsigned i = 0; i < nw; i++) {
+            o.w[i] = (uint16_t)((((a->sw[i] * b->sw[i]) >> 14) + 1) >> 1);
+        }
+        break;
+    case 0x1c: for (unsigned i = 0; i < n; i++) o.b[i] = (uint8_t)(b->sb[i] < 0 ? -b->sb[i] : b->sb[i]); break;
+    case 0x1d: for (unsigned i = 0; i < nw; i++) o.w[i] = (uint16_t)(b->sw[i] < 0 ? -b->sw[i] : b->sw[i]); break;
+    case 0x1e: for (unsigned i = 0; i < nd; i++) o.d[i] = b->sd[i] < 0 ? -(uint32_t)b->sd[i] : (uint32_t)b->sd[i]; break;
+    default:
+        if (n != 16) {
+            return false;
+        }
+        switch (opc) {
+        case 0x10: for (unsigned i = 0; i < 16; i++) o.b[i] = (x0->b[i] & 0x80) ? b->b[i] : a->b[i]; break;
+        case 0x14: for (unsigned i = 0; i < 4; i++) o.d[i] = (x0->d[i] >> 31) ? b->d[i] : a->d[i]; break;
+        case 0x15: for (unsigned i = 0; i < 2; i++) o.q[i] = (x0->q[i] >> 63) ? b->q[i] : a->q[i]; break;
+        case 0x28: for (unsigned i = 0; i < 2; i++) o.sq[i] = (int64_t)b->sd[2 * i] * a->sd[2 * i]; break;
+        case 0x29: for (unsigned i = 0; i < 2; i++) o.q[i] = a->q[i] == b->q[i] ? ~0ull : 0; break;
+        case 0x37: for (unsigned i = 0; i < 2; i++) o.q[i] = a->sq[i] > b->sq[i] ? ~0ull : 0; break;
+        case 0x2b:
+            for (unsigned i = 0; i < 4; i++) {
+                o.w[i] = a->sd[i] < 0 ? 0 : a->sd[i] > 65535 ? 65535 : (uint16_t)a->sd[i];
+                o.w[4 + i] = b->sd[i] < 0 ? 0 : b->sd[i] > 65535 ? 65535 : (uint16_t)b->sd[i];
+            }
+            break;
+        case 0x38: for (unsigned i = 0; i < 16; i++) o.sb[i] = a->sb[i] < b->sb[i] ? a->sb[i] : b->sb[i]; break;
+        case 0x39: for (unsigned i = 0; i < 4; i++) o.sd[i] = a->sd[i] < b->sd[i] ? a->sd[i] : b->sd[i]; break;
+        case 0x3a: for (unsigned i = 0; i < 8; i++) o.w[i] = a->w[i] < b->w[i] ? a->w[i] : b->w[i]; break;
+        case 0x3b: for (unsigned i = 0; i < 4; i++) o.d[i] = a->d[i] < b->d[i] ? a->d[i] : b->d[i]; break;
+        case 0x3c: for (unsigned i = 0; i < 16; i++) o.sb[i] = a->sb[i] > b->sb[i] ? a->sb[i] : b->sb[i]; break;
+        case 0x3d: for (unsigned i = 0; i < 4; i++) o.sd[i] = a->sd[i] > b->sd[i] ? a->sd[i] : b->sd[i]; break;
+        case 0x3e: for (unsigned i = 0; i < 8; i++) o.w[i] = a->w[i] > b->w[i] ? a->w[i] : b->w[i]; break;
+        case 0x3f: for (unsigned i = 0; i < 4; i++) o.d[i] = a->d[i] > b->d[i] ? a->d[i] : b->d[i]; break;
+        case 0x40: for (unsigned i = 0; i < 4; i++) o.d[i] = (uint32_t)((int64_t)a->sd[i] * b->sd[i]); break;
+        case 0x41: {   /* PHMINPOSUW */
+            unsigned m = 0;
+            for (unsigned i = 1; i < 8; i++) {
+                if (b->w[i] < b->w[m]) {
+                    m = i;
+                }
+            }
+            o.w[0] = b->w[m];
+            o.w[1] = (uint16_t)m;
+            break;
+        }
+        default:
+            return false;
+        }
+        break;
+    }
+    *r = o;
+    return true;
+}
+
+/* ---- SSE4.2 string compares ---- */
+
+/* PCMPxSTRx: imm[1:0] element format, [3:2] aggregation, [5:4] polarity; la/lb are the
+ * valid lengths. Returns IntRes2 and sets the flags. */
+static unsigned pcmpstr(CPUX86State *env, const Xmm *a, const Xmm *b, int la, int lb,
+                        unsigned imm)
+{
+    bool words = imm & 1, sgn = imm & 2;
+    int n = words ? 8 : 16;
+    unsigned agg = (imm >> 2) & 3, pol = (imm >> 4) & 3;
+    la = la < 0 ? 0 : la > n ? n : la;
+    lb = lb < 0 ? 0 : lb > n ? n : lb;
+    int64_t ea[16], eb[16];
+    for (int i = 0; i < n; i++) {
+        ea[i] = words ? (sgn ? a->sw[i] : a->w[i]) : (sgn ? a->sb[i] : a->b[i]);
+        eb[i] = words ? (sgn ? b->sw[i] : b->w[i]) : (sgn ? b->sb[i] : b->b[i]);
+    }
+    unsigned res = 0;
+    for (int j = 0; j < n; j++) {
+        bool bit = false;
+        bool bv = j < lb;
+        switch (agg) {
+        case 0:   /* equal any */
+            for (int i = 0; i < la && bv; i++) {
+                bit |= ea[i] == eb[j];
+            }
+            break;
+        case 1:   /* ranges: a holds (low, high) pairs */
+            for (int i = 0; i + 1 < la && bv; i += 2) {
+                bit |= eb[j] >= ea[i] && eb[j] <= ea[i + 1];
+            }
+            break;
+        case 2:   /* equal each */
+            bit = (j < la && bv) ? ea[j] == eb[j] : (j >= la && !bv);
+            break;
+        default:  /* equal ordered: a as a substring at b[j] */
+            bit = true;
+            for (int i = 0; i < n - j && i < la; i++) {
+                if (j + i >= lb || ea[i] != eb[j + i]) {
+                    bit = false;
+                    break;
+                }
+            }
+            break;
+        }
+        res |= (unsigned)bit << j;
+    }
+    unsigned vmask = (1u << n) - 1;
+    switch (pol) {
+    case 1: res ^= vmask; break;
+    case 3: res ^= (1u << lb) - 1; break;
+    default: break;
+    }
+    res &= vmask;
+    uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF |
+                 X86_FLAG_OF;
+    uint64_t f = (res ? X86_FLAG_CF : 0) | (lb < n ? X86_FLAG_ZF : 0) |
+                 (la < n ? X86_FLAG_SF : 0) | ((res & 1) ? X86_FLAG_OF : 0);
+    env->rflags = (env->rflags & ~m) | f;
+    return res;
+}
+
+/* Explicit length of PCMPESTRx from EAX/EDX (64-bit with REX.W): the magnitude, at most 16. */
+static int str_len_explicit(uint64_t v, bool w64)
+{
+    int64_t s = w64 ? (int64_t)v : (int64_t)(int32_t)v;
+    if (s < 0) {
+        s = s == INT64_MIN ? INT64_MAX : -s;
+    }
+    return s > 16 ? 16 : (int)s;
+}
+
+static int str_len_implicit(const Xmm *v, bool words)
+{
+    int n = words ? 8 : 16;
+    for (int i = 0; i < n; i++) {
+        if (words ? v->w[i] == 0 : v->b[i] == 0) {
+            return i;
+        }
+    }
+    return n;
+}
+
+static uint32_t crc32c(uint32_t crc, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        crc ^= (uint8_t)(v >> (8 * i));
+        for (int k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
+        }
+    }
+    return crc;
+}
+
+/* ---- the 0F map ---- */
+
+/* Packed/scalar float arithmetic 0F 51 and 58..5F, and CMPccPS/PD/SS/SD (0F C2). */
+static bool sse_farith(Sse *S, Xmm *d, const Xmm *s, int w, unsigned lanes)
+{
+    Xmm r = *d;
+    for (unsigned i = 0; i < lanes; i++) {
+        uint64_t a = lane_get(d, w, i), b = lane_get(s, w, i), x;
+        switch (S->opc) {
+        case 0x51: x = f_arith(S, FOP_SQRT, 0, b, w); break;
+        case 0x58: x = f_arith(S, FOP_ADD, a, b, w); break;
+        case 0x59: x = f_arith(S, FOP_MUL, a, b, w); break;
+        case 0x5c: x = f_arith(S, FOP_SUB, a, b, w); break;
+        case 0x5d: x = f_arith(S, FOP_MIN, a, b, w); break;
+        case 0x5e: x = f_arith(S, FOP_DIV, a, b, w); break;
+        case 0x5f: x = f_arith(S, FOP_MAX, a, b, w); break;
+        default: x = f_cmp_pred(S, a, b, w, S->imm8 & 7); break;
+        }
+        lane_set(&r, w, i, x);
+    }
+    if (!f_commit(S)) {
+        return false;
+    }
+    *d = r;
+    return true;
+}
+
+/* RCPPS/RSQRTPS and scalar forms: the correctly rounded value (well inside the 1.5*2^-12
+ * relative error the architecture allows); denormal inputs and results count as zero and
+ * no flags are raised. */
+static uint32_t f_approx(uint32_t x, bool rsqrt)
+{
+    uint32_t ff = 0;
+    uint64_t X = f_denorm(x, 32) ? (x & 0x80000000u) : x;
+    uint64_t one = 0x3f800000u | 0xffffffff00000000ull;
+    X |= 0xffffffff00000000ull;
+    if (rsqrt) {
+        if ((uint32_t)X == 0x80000000u) {
+            return 0xff800000u;
+        }
+        if ((X & 0x80000000u) && !f_nan((uint32_t)X, 32)) {
+            return 0xffc00000u;
+        }
+        X = fpu_sqrt_s(X, FPU_RNE, &ff);
+    }
+    if (f_nan((uint32_t)X, 32)) {
+        return (uint32_t)X | 0x400000u;
+    }
+    uint32_t r = (uint32_t)fpu_div_s(one, X, FPU_RNE, &ff);
+    return f_denorm(r, 32) ? (r & 0x80000000u) : r;
+}
+
+static bool sse_0f(Sse *S)
+{
+    CPUX86State *env = S->env;
+    unsigned opc = S->opc, p = S->pfx;
+    bool mem = is_mem(S);
+    Xmm d = xmm_get(env, S->reg & 15), s, r;
+    int w = (p == PFX_66 || p == PFX_F2) ? 64 : 32;
+    bool scalar = p >= PFX_F3;
+    bool mmx = p == PFX_NONE;
+    unsigned n = mmx ? 8 : 16;
+
+    switch (opc) {
+    case 0x10: case 0x11:   /* MOVUPS MOVUPD MOVSS MOVSD */
+        if (opc == 0x10) {
+            if (!src_get(S, &s, scalar ? w / 8 : 16, false, false)) {
+                return false;
+            }
+            if (scalar && !mem) {
+                lane_set(&d, w, 0, lane_get(&s, w, 0));
+                s = d;
+            }
+            xmm_set(env, S->reg, &s);
+            return true;
+        }
+        if (mem) {
+            return mem_write(S, S->la, scalar ? w / 8 : 16, &d);
+        }
+        r = xmm_get(env, S->rm);
+        if (scalar) {
+            lane_set(&r, w, 0, lane_get(&d, w, 0));
+        } else {
+            r = d;
+        }
+        xmm_set(env, S->rm, &r);
+        return true;
+    case 0x12: case 0x16:
+        if (p == PFX_F3) {   /* MOVSLDUP MOVSHDUP */
+            if (!src_get(S, &s, 16, false, true)) {
+                return false;
+            }
+            unsigned o = opc == 0x16;
+            r.d[0] = r.d[1] = s.d[o];
+            r.d[2] = r.d[3] = s.d[2 + o];
+        } else if (p == PFX_F2) {   /* MOVDDUP */
+            if (opc != 0x12) {
+                return ud(S);
+            }
+            if (!src_get(S, &s, 8, false, false)) {
+                return false;
+            }
+            r.q[0] = r.q[1] = s.q[0];
+        } else {
+            /* MOVLPS/MOVLPD/MOVHLPS, MOVHPS/MOVHPD/MOVLHPS */
+            if (p == PFX_66 && !mem) {
+                return ud(S);
+            }
+            if (!src_get(S, &s, 8, false, false)) {
+                return false;
+            }
+            if (!mem) {
+                s = xmm_get(env, S->rm);
+            }
+            r = d;
+            if (opc == 0x12) {
+                r.q[0] = mem ? s.q[0] : s.q[1];
+            } else {
+                r.q[1] = s.q[0];
+            }
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0x13: case 0x17:   /* MOVLPS/PD, MOVHPS/PD stores */
+        if (!mem || scalar) {
+            return ud(S);
+        }
+        return mem_write(S, S->la, 8, &d.q[opc == 0x17]);
+    case 0x14: case 0x15:   /* UNPCKLPS/PD UNPCKHPS/PD */
+        if (scalar) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, 16, false, true)) {
+            return false;
+        }
+        if (w == 32) {
+            unsigned o = opc == 0x15 ? 2 : 0;
+            r.d[0] = d.d[o];
+            r.d[1] = s.d[o];
+            r.d[2] = d.d[o + 1];
+            r.d[3] = s.d[o + 1];
+        } else {
+            unsigned o = opc == 0x15;
+            r.q[0] = d.q[o];
+            r.q[1] = s.q[o];
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0x28: case 0x29: case 0x2b:   /* MOVAPS MOVAPD, MOVNTPS MOVNTPD */
+        if (scalar || (opc == 0x2b && !mem)) {
+            return ud(S);
+        }
+        if (opc == 0x28) {
+            if (!src_get(S, &s, 16, false, true)) {
+                return false;
+            }
+            xmm_set(env, S->reg, &s);
+            return true;
+        }
+        if (mem) {
+            if (S->la & 15) {
+                return gp0(S);
+            }
+            return mem_write(S, S->la, 16, &d);
+        }
+        xmm_set(env, S->rm, &d);
+        return true;
+    case 0x2a:
+        if (scalar) {   /* CVTSI2SS CVTSI2SD */
+            uint64_t v;
+            if (!gsrc_get(S, S->rexw ? 8 : 4, &v)) {
+                return false;
+            }
+            int64_t iv = S->rexw ? (int64_t)v : (int64_t)(int32_t)v;
+            uint64_t x = f_from_int(S, iv, w);
+            if (!f_commit(S)) {
+                return false;
+            }
+            lane_set(&d, w, 0, x);
+        } else {        /* CVTPI2PS CVTPI2PD: from an MMX register or m64 */
+            if (!src_get(S, &s, 8, true, false)) {
+                return false;
+            }
+            if (!mem) {
+                mmx_touch(env);
+                s = mm_get(env, S->rm);
+            }
+            Xmm o = d;
+            for (unsigned i = 0; i < 2; i++) {
+                lane_set(&o, w, i, f_from_int(S, s.sd[i], w));
+            }
+            if (!f_commit(S)) {
+                return false;
+            }
+            d = o;
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    case 0x2c: case 0x2d: {
+        int rm = opc == 0x2c ? FPU_RTZ : mx_rm(S);
+        if (scalar) {   /* CVT(T)SS2SI CVT(T)SD2SI */
+            if (!src_get(S, &s, w / 8, false, false)) {
+                return false;
+            }
+            uint64_t v = f_to_int(S, lane_get(&s, w, 0), w, S->rexw ? 64 : 32, rm);
+            if (!f_commit(S)) {
+                return false;
+            }
+            gpr_set(env, S->reg, S->rexw, v);
+            return true;
+        }
+        /* CVT(T)PS2PI CVT(T)PD2PI into an MMX register */
+        if (!src_get(S, &s, w == 32 ? 8 : 16, false, w == 64)) {
+            return false;
+        }
+        Xmm o = { .q = { 0, 0 } };
+        for (unsigned i = 0; i < 2; i++) {
+            o.d[i] = (uint32_t)f_to_int(S, lane_get(&s, w, i), w, 32, rm);
+        }
+        if (!f_commit(S)) {
+            return false;
+        }
+        mmx_touch(env);
+        mm_set(env, S->reg, &o);
+        return true;
+    }
+    case 0x2e: case 0x2f:   /* UCOMISS UCOMISD COMISS COMISD */
+        if (scalar) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, w / 8, false, false)) {
+            return false;
+        }
+        f_comi(S, lane_get(&d, w, 0), lane_get(&s, w, 0), w, opc == 0x2f);
+        return f_commit(S);
+    case 0x50: {            /* MOVMSKPS MOVMSKPD */
+        if (scalar || mem) {
+            return ud(S);
+        }
+        s = xmm_get(env, S->rm);
+        uint64_t m = 0;
+        for (unsigned i = 0; i < 128u / w; i++) {
+            m |= (lane_get(&s, w, i) >> (w - 1)) << i;
+        }
+        gpr_set(env, S->reg, true, m);
+        return true;
+    }
+    case 0x51: case 0x58: case 0x59: case 0x5c: case 0x5d: case 0x5e: case 0x5f: case 0xc2:
+        if (!src_get(S, &s, scalar ? w / 8 : 16, false, !scalar)) {
+            return false;
+        }
+        if (!sse_farith(S, &d, &s, w, scalar ? 1 : 128 / w)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    case 0x52: case 0x53:   /* RSQRTPS RSQRTSS RCPPS RCPSS */
+        if (w != 32) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, scalar ? 4 : 16, false, !scalar)) {
+            return false;
+        }
+        for (unsigned i = 0; i < (scalar ? 1u : 4u); i++) {
+            d.d[i] = f_approx(s.d[i], opc == 0x52);
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    case 0x54: case 0x55: case 0x56: case 0x57:   /* ANDPS ANDNPS ORPS XORPS (+PD) */
+        if (scalar) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, 16, false, true)) {
+            return false;
+        }
+        for (unsigned i = 0; i < 2; i++) {
+            r.q[i] = opc == 0x54 ? d.q[i] & s.q[i] : opc == 0x55 ? ~d.q[i] & s.q[i]
+                   : opc == 0x56 ? d.q[i] | s.q[i] : d.q[i] ^ s.q[i];
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0x5a:              /* CVTPS2PD CVTPD2PS CVTSS2SD CVTSD2SS */
+        if (scalar) {
+            if (!src_get(S, &s, w / 8, false, false)) {
+                return false;
+            }
+            uint64_t x = f_convert(S, lane_get(&s, w, 0), w, 96 - w);
+            if (!f_commit(S)) {
+                return false;
+            }
+            lane_set(&d, 96 - w, 0, x);
+        } else if (w == 32) {
+            if (!src_get(S, &s, 8, false, false)) {
+                return false;
+            }
+            for (unsigned i = 0; i < 2; i++) {
+                r.q[i] = f_convert(S, s.d[i], 32, 64);
+            }
+            if (!f_commit(S)) {
+                return false;
+            }
+            d = r;
+        } else {
+            if (!src_get(S, &s, 16, false, true)) {
+                return false;
+            }
+            r.q[1] = 0;
+            for (unsigned i = 0; i < 2; i++) {
+                r.d[i] = (uint32_t)f_convert(S, s.q[i], 64, 32);
+            }
+            if (!f_commit(S)) {
+                return false;
+            }
+            d = r;
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    case 0x5b:              /* CVTDQ2PS CVTPS2DQ CVTTPS2DQ */
+        if (p == PFX_F2) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, 16, false, true)) {
+            return false;
+        }
+        for (unsigned i = 0; i < 4; i++) {
+            r.d[i] = p == PFX_NONE ? (uint32_t)f_from_int(S, s.sd[i], 32)
+                   : (uint32_t)f_to_int(S, s.d[i], 32, 32, p == PFX_F3 ? FPU_RTZ : mx_rm(S));
+        }
+        if (!f_commit(S)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0xe6:              /* CVTTPD2DQ CVTDQ2PD CVTPD2DQ */
+        if (p == PFX_NONE) {
+            return ud(S);
+        }
+        if (p == PFX_F3) {
+            if (!src_get(S, &s, 8, false, false)) {
+                return false;
+            }
+            for (unsigned i = 0; i < 2; i++) {
+                r.q[i] = f_from_int(S, s.sd[i], 64);
+            }
+        } else {
+            if (!src_get(S, &s, 16, false, true)) {
+                return false;
+            }
+            r.q[1] = 0;
+            for (unsigned i = 0; i < 2; i++) {
+                r.d[i] = (uint32_t)f_to_int(S, s.q[i], 64, 32,
+                                            p == PFX_66 ? FPU_RTZ : mx_rm(S));
+            }
+        }
+        if (!f_commit(S)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0x7c: case 0x7d: case 0xd0: {   /* HADDPx HSUBPx ADDSUBPx */
+        if (p != PFX_66 && p != PFX_F2) {
+            if (opc == 0xd0 || p != PFX_NONE) {
+                return ud(S);
+            }
+            break;
+        }
+        if (!src_get(S, &s, 16, false, true)) {
+            return false;
+        }
+        unsigned lanes = 128 / w, half = lanes / 2;
+        for (unsigned i = 0; i < lanes; i++) {
+            uint64_t x;
+            if (opc == 0xd0) {
+                x = f_arith(S, (i & 1) ? FOP_ADD : FOP_SUB, lane_get(&d, w, i),
+                            lane_get(&s, w, i), w);
+            } else {
+                const Xmm *src = i < half ? &d : &s;
+                unsigned j = (i % half) * 2;
+                x = f_arith(S, opc == 0x7c ? FOP_ADD : FOP_SUB, lane_get(src, w, j),
+                            lane_get(src, w, j + 1), w);
+            }
+            lane_set(&r, w, i, x);
+        }
+        if (!f_commit(S)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    }
+    case 0xc6: {            /* SHUFPS SHUFPD */
+        if (scalar) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, 16, false, true)) {
+            return false;
+        }
+        unsigned im = S->imm8;
+        if (w == 32) {
+            r.d[0] = d.d[im & 3];
+            r.d[1] = d.d[(im >> 2) & 3];
+            r.d[2] = s.d[(im >> 4) & 3];
+            r.d[3] = s.d[(im >> 6) & 3];
+        } else {
+            r.q[0] = d.q[im & 1];
+            r.q[1] = s.q[(im >> 1) & 1];
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    }
+    default:
+        break;
+    }
+
+    /* integer SIMD: MMX without a prefix, SSE2 with 66 */
+    if (mmx) {
+        mmx_touch(env);
+        d = mm_get(env, S->reg);
+    }
+    switch (opc) {
+    case 0x6e: {            /* MOVD/MOVQ mm/xmm, r/m32/64 */
+        uint64_t v;
+        if (scalar) {
+            return ud(S);
+        }
+        if (!gsrc_get(S, S->rexw ? 8 : 4, &v)) {
+            return false;
+        }
+        r.q[0] = v;
+        r.q[1] = 0;
+        break;
+    }
+    case 0x7e:
+        if (p == PFX_F3) {  /* MOVQ xmm, xmm/m64 */
+            if (!src_get(S, &s, 8, false, false)) {
+                return false;
+            }
+            r.q[0] = s.q[0];
+            r.q[1] = 0;
+            xmm_set(env, S->reg, &r);
+            return true;
+        }
+        if (p == PFX_F2) {
+            return ud(S);
+        }
+        return gdst_set(S, S->rexw ? 8 : 4, S->rexw ? d.q[0] : d.d[0]);
+    case 0x6f:              /* MOVQ mm, MOVDQA, MOVDQU */
+        if (p == PFX_F2) {
+            return ud(S);
+        }
+        if (!src_get(S, &r, n, mmx, p == PFX_66)) {
+            return false;
+        }
+        break;
+    case 0x7f: case 0xe7:   /* MOVQ/MOVDQA/MOVDQU stores, MOVNTQ/MOVNTDQ */
+        if (p == PFX_F2 || (opc == 0xe7 && (!mem || p == PFX_F3))) {
+            return ud(S);
+        }
+        if (mem) {
+            if ((p == PFX_66 || opc == 0xe7) && n == 16 && (S->la & 15)) {
+                return gp0(S);
+            }
+            return mem_write(S, S->la, n, &d);
+        }
+        if (mmx) {
+            mm_set(env, S->rm, &d);
+        } else {
+            xmm_set(env, S->rm, &d);
+        }
+        return true;
+    case 0x70: {            /* PSHUFW PSHUFD PSHUFHW PSHUFLW */
+        if (!src_get(S, &s, n, mmx, !mmx)) {
+            return false;
+        }
+        unsigned im = S->imm8;
+        r = s;
+        if (p == PFX_NONE || p == PFX_F2) {
+            for (unsigned i = 0; i < 4; i++) {
+                r.w[i] = s.w[(im >> (2 * i)) & 3];
+            }
+        } else if (p == PFX_F3) {
+            for (unsigned i = 0; i < 4; i++) {
+                r.w[4 + i] = s.w[4 + ((im >> (2 * i)) & 3)];
+            }
+        } else {
+            for (unsigned i = 0; i < 4; i++) {
+                r.d[i] = s.d[(im >> (2 * i)) & 3];
+            }
+        }
+        break;
+    }
+    case 0x71: case 0x72: case 0x73:   /* shift groups on the r/m register */
+        if (!mem && !scalar) {
+            r = mmx ? mm_get(env, S->rm) : xmm_get(env, S->rm);
+            if (pshift_imm(opc, S->reg & 7, &r, S->imm8, n)) {
+                if (mmx) {
+                    mm_set(env, S->rm, &r);
+                } else {
+                    xmm_set(env, S->rm, &r);
+                }
+                return true;
+            }
+        }
+        return ud(S);
+    case 0x77:              /* EMMS */
+        if (p != PFX_NONE) {
+            return ud(S);
+        }
+        env->fx.ftw = 0;
+        return true;
+    case 0xc4: {            /* PINSRW */
+        uint64_t v;
+        if (scalar) {
+            return ud(S);
+        }
+        if (!gsrc_get(S, 2, &v)) {
+            return false;
+        }
+        r = d;
+        r.w[S->imm8 & (n / 2 - 1)] = (uint16_t)v;
+        break;
+    }
+    case 0xc5:              /* PEXTRW */
+        if (scalar || mem) {
+            return ud(S);
+        }
+        s = mmx ? mm_get(env, S->rm) : xmm_get(env, S->rm);
+        gpr_set(env, S->reg, true, s.w[S->imm8 & (n / 2 - 1)]);
+        return true;
+    case 0xd6:
+        if (p == PFX_66) {  /* MOVQ xmm/m64, xmm */
+            if (mem) {
+                return mem_write(S, S->la, 8, &d.q[0]);
+            }
+            r.q[0] = d.q[0];
+            r.q[1] = 0;
+            xmm_set(env, S->rm, &r);
+            return true;
+        }
+        if (mem || p == PFX_NONE) {
+            return ud(S);
+        }
+        mmx_touch(env);
+        if (p == PFX_F3) {  /* MOVQ2DQ */
+            s = mm_get(env, S->rm);
+            r.q[0] = s.q[0];
+            r.q[1] = 0;
+            xmm_set(env, S->reg, &r);
+        } else {            /* MOVDQ2Q */
+            s = xmm_get(env, S->rm);
+            mm_set(env, S->reg, &s);
+        }
+        return true;
+    case 0xd7: {            /* PMOVMSKB */
+        if (scalar || mem) {
+            return ud(S);
+        }
+        s = mmx ? mm_get(env, S->rm) : xmm_get(env, S->rm);
+        uint64_t m = 0;
+        for (unsigned i = 0; i < n; i++) {
+            m |= (uint64_t)(s.b[i] >> 7) << i;
+        }
+        gpr_set(env, S->reg, true, m);
+        return true;
+    }
+    case 0xf0:              /* LDDQU */
+        if (p != PFX_F2 || !mem) {
+            return ud(S);
+        }
+        if (!mem_read(S, S->la, 16, &r)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    case 0xf7: {            /* MASKMOVQ MASKMOVDQU: DS:rDI, byte mask in the r/m register */
+        if (scalar) {
+            return ud(S);
+        }
+        Xmm mk = mmx ? mm_get(env, S->imm8) : xmm_get(env, S->imm8);
+        for (unsigned i = 0; i < n; i++) {
+            if ((mk.b[i] & 0x80) && !mem_write(S, S->la + i, 1, &d.b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    default:
+        if (scalar || ((opc == 0x6c || opc == 0x6d) && mmx)) {
+            return ud(S);
+        }
+        if (!src_get(S, &s, n, mmx, !mmx)) {
+            return false;
+        }
+        if (!pint_0f(opc, &r, &d, &s, n)) {
+            return ud(S);
+        }
+        break;
+    }
+    if (mmx) {
+        mm_set(env, S->reg, &r);
+    } else {
+        xmm_set(env, S->reg, &r);
+    }
+    return true;
+}
