@@ -298,6 +298,20 @@ static uint64_t shift(CPUX86State *env, unsigned op, unsigned size, uint64_t a, 
     return r;
 }
 
+/* 16-byte compare-and-swap on host memory for CMPXCHG16B: true when *expected matched;
+ * *expected receives the old contents either way. */
+#if defined(__x86_64__)
+__attribute__((target("cx16")))
+#endif
+static bool cas128(void *p, unsigned __int128 *expected, unsigned __int128 desired)
+{
+    unsigned __int128 old = __sync_val_compare_and_swap((unsigned __int128 *)p, *expected,
+                                                        desired);
+    bool ok = old == *expected;
+    *expected = old;
+    return ok;
+}
+
 static uint64_t read_flags(CPUX86State *env)
 {
     return env->rflags & ~(uint64_t)(X86_FLAG_RF | X86_FLAG_VM);
@@ -803,7 +817,37 @@ L_CWD:
     NEXT();
 L_CMPXCHG8B: {
     uint64_t m = 0xffffffffull;
-    {
+    if (sz == 16) {
+        /* CMPXCHG16B: RDX:RAX against m128 (16-byte aligned), RCX:RBX stored on a match */
+        unsigned __int128 exp = (unsigned __int128)R[R_EDX] << 64 | R[R_EAX];
+        unsigned __int128 nv = (unsigned __int128)R[R_ECX] << 64 | R[R_EBX];
+        unsigned __int128 old;
+        la = ea_lin(t, b);
+        if (la & 15) {
+            GP0();
+        }
+        void *h = x86_rmw_ptr(t, la, 16, t->mmu_idx);
+        if (h) {
+            old = exp;
+            cas128(h, &old, nv);
+        } else {
+            CHECK(t->exc_vec < 0);
+            uint64_t lo, hi;
+            CHECK(ld(t, la, 8, &lo));
+            CHECK(ld(t, la + 8, 8, &hi));
+            old = (unsigned __int128)hi << 64 | lo;
+            unsigned __int128 w = old == exp ? nv : old;
+            CHECK(st(t, la, 8, (uint64_t)w));
+            CHECK(st(t, la + 8, 8, (uint64_t)(w >> 64)));
+        }
+        if (old == exp) {
+            env->rflags |= X86_FLAG_ZF;
+        } else {
+            env->rflags &= ~(uint64_t)X86_FLAG_ZF;
+            R[R_EAX] = (uint64_t)old;
+            R[R_EDX] = (uint64_t)(old >> 64);
+        }
+    } else {
         uint64_t exp = (R[R_EAX] & m) | (R[R_EDX] & m) << 32;
         uint64_t nv = (R[R_EBX] & m) | (R[R_ECX] & m) << 32;
         sz = 8;
@@ -1475,6 +1519,13 @@ L_MXCSR:
         env->fx.mxcsr = (uint32_t)va;
     } else {
         CHECK(st(t, la, 4, env->fx.mxcsr));
+    }
+    NEXT();
+L_SSE:
+    la = op->rs1 == X86_RM_MEM ? ea_lin(t, b) : 0;
+    CHECK(x86_sse_exec(t, op, la));
+    if (unlikely(t->tb_invalidated)) {
+        goto store_invalidated;
     }
     NEXT();
 

@@ -130,6 +130,10 @@ uint64_t x86_read_tsc(X86Tcg *t);
 /* Takes a pending external interrupt when enabled; true when one was delivered. */
 bool x86_check_interrupts(X86Tcg *t);
 
+/* sse.c: executes one X86_OP_SSE op (la: linear address of its memory operand); false with
+ * the exception set in t. */
+bool x86_sse_exec(X86Tcg *t, const TBOp *op, uint64_t la);
+
 /* translate.c */
 TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const *labels);
 

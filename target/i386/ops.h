@@ -18,7 +18,7 @@
     X(BT) X(BSF) X(BSR) X(POPCNT) X(STRING) X(IO) X(FLAGOP) X(NOP) X(HLT) X(CPUID) \
     X(RDTSC) X(RDTSCP) X(RDMSR) X(WRMSR) X(MOVCR) X(MOVDR) X(DESC) X(SWAPGS) X(SYSCALL) \
     X(SYSRET) X(IRET) X(INT) X(EXCP) X(CLTS) X(MOV_SEG) X(PUSH_SEG) X(POP_SEG) X(LJMP) \
-    X(LJMP_M) X(LRET) X(XLAT) X(FPU_CTL) X(FXSAVE) X(MXCSR)
+    X(LJMP_M) X(LRET) X(XLAT) X(FPU_CTL) X(FXSAVE) X(MXCSR) X(SSE)
 
 #define X86_OP_ENUM(name) X86_OP_##name,
 enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
@@ -29,6 +29,13 @@ enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
 
 /* Prefix flags (second op's ilen). */
 enum { X86_PF_REP = 1, X86_PF_REPNE = 2, X86_PF_LOCK = 4, X86_PF_REXW = 8, X86_PF_OPSZ = 16 };
+
+/* X86_OP_SSE's first op: imm = opcode | map << 8 (0: 0F, 1: 0F 38, 2: 0F 3A) | mandatory
+ * prefix << 10 (0 none, 1 66, 2 F3, 3 F2) | imm8 << 16 | REX.W << 24; rd = ModRM.reg,
+ * rs1 = r/m register or X86_RM_MEM, rs2 = operand size. MASKMOVQ/MASKMOVDQU carry their
+ * mask register in the imm8 field and [rDI] as the memory operand. */
+#define X86_SSE_IMM(opc, map, pfx, imm8, rexw) \
+    ((int64_t)((opc) | (map) << 8 | (pfx) << 10 | (uint32_t)(imm8) << 16 | (uint32_t)(rexw) << 24))
 
 /* ALU sub-ops in opcode order. */
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };

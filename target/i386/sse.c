@@ -1028,9 +1028,6 @@ static bool sse_0f(Sse *S)
             if (!src_get(S, &s, 8, false, false)) {
                 return false;
             }
-            if (!mem) {
-                s = xmm_get(env, S->rm);
-            }
             r = d;
             if (opc == 0x12) {
                 r.q[0] = mem ? s.q[0] : s.q[1];
@@ -1278,10 +1275,7 @@ static bool sse_0f(Sse *S)
         return true;
     case 0x7c: case 0x7d: case 0xd0: {   /* HADDPx HSUBPx ADDSUBPx */
         if (p != PFX_66 && p != PFX_F2) {
-            if (opc == 0xd0 || p != PFX_NONE) {
-                return ud(S);
-            }
-            break;
+            return ud(S);
         }
         if (!src_get(S, &s, 16, false, true)) {
             return false;
@@ -1520,4 +1514,339 @@ static bool sse_0f(Sse *S)
         xmm_set(env, S->reg, &r);
     }
     return true;
+}
+
+/* ---- the 0F 38 map: SSSE3, SSE4.1, SSE4.2 (and CRC32) ---- */
+
+static bool sse_0f38(Sse *S)
+{
+    CPUX86State *env = S->env;
+    unsigned opc = S->opc, p = S->pfx;
+    bool mem = is_mem(S);
+    Xmm d, s, r;
+
+    if (opc == 0xf0 || opc == 0xf1) {   /* CRC32 r32/64, r/m8/16/32/64 */
+        if (p != PFX_F2) {
+            return ud(S);
+        }
+        unsigned size = opc == 0xf0 ? 1 : S->rexw ? 8 : S->osize;
+        uint64_t v;
+        if (!gsrc_get(S, size, &v)) {
+            return false;
+        }
+        gpr_set(env, S->reg, S->rexw, crc32c((uint32_t)env->regs[S->reg], v, size));
+        return true;
+    }
+    bool ssse3 = opc <= 0x0b || (opc >= 0x1c && opc <= 0x1e);
+    if (p == PFX_NONE && ssse3) {
+        mmx_touch(env);
+        d = mm_get(env, S->reg);
+        if (!src_get(S, &s, 8, true, false)) {
+            return false;
+        }
+        if (!pint_38(opc, &r, &d, &s, 8, NULL)) {
+            return ud(S);
+        }
+        mm_set(env, S->reg, &r);
+        return true;
+    }
+    if (p != PFX_66) {
+        return ud(S);
+    }
+    d = xmm_get(env, S->reg);
+    if ((opc >= 0x20 && opc <= 0x25) || (opc >= 0x30 && opc <= 0x35)) {
+        /* PMOVSX / PMOVZX: source elements of es bytes widened to ds bytes */
+        static const uint8_t es_[6] = { 1, 1, 1, 2, 2, 4 }, ds_[6] = { 2, 4, 8, 4, 8, 8 };
+        unsigned k = opc & 7, es = es_[k], ds = ds_[k], cnt = 16 / ds;
+        bool sx = opc < 0x30;
+        if (!src_get(S, &s, cnt * es, false, false)) {
+            return false;
+        }
+        for (unsigned i = 0; i < cnt; i++) {
+            uint64_t v = 0;
+            memcpy(&v, &s.b[i * es], es);
+            if (sx) {
+                unsigned sh = 64 - 8 * es;
+                v = (uint64_t)((int64_t)(v << sh) >> sh);
+            }
+            memcpy(&r.b[i * ds], &v, ds);
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    }
+    if (opc == 0x2a) {      /* MOVNTDQA */
+        if (!mem) {
+            return ud(S);
+        }
+        if (!src_get(S, &r, 16, false, true)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    }
+    if (!src_get(S, &s, 16, false, true)) {
+        return false;
+    }
+    if (opc == 0x17) {      /* PTEST */
+        uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF |
+                     X86_FLAG_OF;
+        bool zf = !((d.q[0] & s.q[0]) | (d.q[1] & s.q[1]));
+        bool cf = !((~d.q[0] & s.q[0]) | (~d.q[1] & s.q[1]));
+        env->rflags = (env->rflags & ~m) | (zf ? X86_FLAG_ZF : 0) | (cf ? X86_FLAG_CF : 0);
+        return true;
+    }
+    Xmm x0 = xmm_get(env, 0);
+    if (!pint_38(opc, &r, &d, &s, 16, &x0)) {
+        return ud(S);
+    }
+    xmm_set(env, S->reg, &r);
+    return true;
+}
+
+/* ---- the 0F 3A map ---- */
+
+/* DPPS / DPPD: products of the lanes selected by imm[7:4], summed pairwise, written to the
+ * lanes selected by imm[3:0]. */
+static bool sse_dp(Sse *S, Xmm *d, const Xmm *s, int w)
+{
+    unsigned im = S->imm8, lanes = 128 / w;
+    uint64_t prod[4];
+    for (unsigned i = 0; i < lanes; i++) {
+        prod[i] = (im >> (4 + i)) & 1 ? f_arith(S, FOP_MUL, lane_get(d, w, i),
+                                                lane_get(s, w, i), w) : 0;
+    }
+    uint64_t sum;
+    if (w == 64) {
+        sum = f_arith(S, FOP_ADD, prod[0], prod[1], w);
+    } else {
+        uint64_t t1 = f_arith(S, FOP_ADD, prod[0], prod[1], w);
+        uint64_t t2 = f_arith(S, FOP_ADD, prod[2], prod[3], w);
+        sum = f_arith(S, FOP_ADD, t1, t2, w);
+    }
+    if (!f_commit(S)) {
+        return false;
+    }
+    for (unsigned i = 0; i < lanes; i++) {
+        lane_set(d, w, i, (im >> i) & 1 ? sum : 0);
+    }
+    return true;
+}
+
+static bool sse_0f3a(Sse *S)
+{
+    CPUX86State *env = S->env;
+    unsigned opc = S->opc, p = S->pfx, im = S->imm8;
+    bool mem = is_mem(S);
+    Xmm d, s, r;
+
+    if (opc == 0x0f) {      /* PALIGNR */
+        unsigned n = p == PFX_66 ? 16 : 8;
+        if (p != PFX_66 && p != PFX_NONE) {
+            return ud(S);
+        }
+        if (n == 8) {
+            mmx_touch(env);
+        }
+        d = n == 8 ? mm_get(env, S->reg) : xmm_get(env, S->reg);
+        if (!src_get(S, &s, n, n == 8, n == 16)) {
+            return false;
+        }
+        uint8_t cat[32];
+        memcpy(cat, s.b, n);
+        memcpy(cat + n, d.b, n);
+        memset(&r, 0, sizeof(r));
+        for (unsigned i = 0; i < n; i++) {
+            r.b[i] = i + im < 2 * n ? cat[i + im] : 0;
+        }
+        if (n == 8) {
+            mm_set(env, S->reg, &r);
+        } else {
+            xmm_set(env, S->reg, &r);
+        }
+        return true;
+    }
+    if (p != PFX_66) {
+        return ud(S);
+    }
+    d = xmm_get(env, S->reg);
+    switch (opc) {
+    case 0x14: case 0x15: case 0x16: case 0x17: {   /* PEXTRB PEXTRW PEXTRD/Q EXTRACTPS */
+        uint64_t v;
+        unsigned size;
+        switch (opc) {
+        case 0x14: size = 1; v = d.b[im & 15]; break;
+        case 0x15: size = 2; v = d.w[im & 7]; break;
+        case 0x16:
+            size = S->rexw ? 8 : 4;
+            v = S->rexw ? d.q[im & 1] : d.d[im & 3];
+            break;
+        default: size = 4; v = d.d[im & 3]; break;
+        }
+        if (mem) {
+            return mem_write(S, S->la, size, &v);
+        }
+        gpr_set(env, S->rm, size == 8, v);
+        return true;
+    }
+    case 0x20: case 0x22: {   /* PINSRB PINSRD/Q */
+        unsigned size = opc == 0x20 ? 1 : S->rexw ? 8 : 4;
+        uint64_t v;
+        if (!gsrc_get(S, size, &v)) {
+            return false;
+        }
+        if (size == 1) {
+            d.b[im & 15] = (uint8_t)v;
+        } else if (size == 4) {
+            d.d[im & 3] = (uint32_t)v;
+        } else {
+            d.q[im & 1] = v;
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    }
+    case 0x21: {            /* INSERTPS */
+        uint32_t v;
+        if (mem) {
+            if (!mem_read(S, S->la, 4, &v)) {
+                return false;
+            }
+        } else {
+            v = xmm_get(env, S->rm).d[(im >> 6) & 3];
+        }
+        d.d[(im >> 4) & 3] = v;
+        for (unsigned i = 0; i < 4; i++) {
+            if (im & (1u << i)) {
+                d.d[i] = 0;
+            }
+        }
+        xmm_set(env, S->reg, &d);
+        return true;
+    }
+    case 0x08: case 0x09: case 0x0a: case 0x0b: {   /* ROUNDPS ROUNDPD ROUNDSS ROUNDSD */
+        int w = (opc & 1) ? 64 : 32;
+        bool sc = opc >= 0x0a;
+        if (!src_get(S, &s, sc ? w / 8 : 16, false, !sc)) {
+            return false;
+        }
+        r = sc ? d : s;
+        for (unsigned i = 0; i < (sc ? 1u : 128u / w); i++) {
+            lane_set(&r, w, i, f_round(S, lane_get(&s, w, i), w, im));
+        }
+        if (!f_commit(S)) {
+            return false;
+        }
+        xmm_set(env, S->reg, &r);
+        return true;
+    }
+    default:
+        break;
+    }
+    if (!src_get(S, &s, 16, false, opc < 0x60)) {
+        return false;
+    }
+    switch (opc) {
+    case 0x0c: for (unsigned i = 0; i < 4; i++) r.d[i] = (im >> i) & 1 ? s.d[i] : d.d[i]; break;
+    case 0x0d: for (unsigned i = 0; i < 2; i++) r.q[i] = (im >> i) & 1 ? s.q[i] : d.q[i]; break;
+    case 0x0e: for (unsigned i = 0; i < 8; i++) r.w[i] = (im >> i) & 1 ? s.w[i] : d.w[i]; break;
+    case 0x40: case 0x41:
+        if (!sse_dp(S, &d, &s, opc == 0x40 ? 32 : 64)) {
+            return false;
+        }
+        r = d;
+        break;
+    case 0x42: {            /* MPSADBW */
+        unsigned ao = ((im >> 2) & 1) * 4, bo = (im & 3) * 4;
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned sum = 0;
+            for (unsigned j = 0; j < 4; j++) {
+                int x = d.b[ao + i + j] - s.b[bo + j];
+                sum += (unsigned)(x < 0 ? -x : x);
+            }
+            r.w[i] = (uint16_t)sum;
+        }
+        break;
+    }
+    case 0x60: case 0x61: case 0x62: case 0x63: {   /* PCMPESTRM PCMPESTRI PCMPISTRM PCMPISTRI */
+        bool words = im & 1;
+        int la, lb;
+        if (opc < 0x62) {
+            la = str_len_explicit(env->regs[R_EAX], S->rexw);
+            lb = str_len_explicit(env->regs[R_EDX], S->rexw);
+        } else {
+            la = str_len_implicit(&d, words);
+            lb = str_len_implicit(&s, words);
+        }
+        unsigned res = pcmpstr(env, &d, &s, la, lb, im);
+        unsigned n = words ? 8 : 16;
+        if (opc & 1) {      /* index into ECX */
+            unsigned idx = n;
+            if (res) {
+                idx = (im & 0x40) ? 31u - (unsigned)__builtin_clz(res)
+                                  : (unsigned)__builtin_ctz(res);
+            }
+            env->regs[R_ECX] = idx;
+            return true;
+        }
+        memset(&r, 0, sizeof(r));
+        if (im & 0x40) {    /* the mask expanded to elements */
+            for (unsigned i = 0; i < n; i++) {
+                if (res & (1u << i)) {
+                    memset(&r.b[i * (words ? 2 : 1)], 0xff, words ? 2 : 1);
+                }
+            }
+        } else {
+            r.q[0] = res;
+        }
+        xmm_set(env, 0, &r);
+        return true;
+    }
+    default:
+        return ud(S);
+    }
+    xmm_set(env, S->reg, &r);
+    return true;
+}
+
+/* True for the forms that only need CR0.EM clear (MMX registers); the others also need
+ * CR4.OSFXSR. */
+static bool sse_is_mmx_form(const Sse *S)
+{
+    if (S->pfx != PFX_NONE) {
+        return false;
+    }
+    if (S->map == 1) {
+        return S->opc <= 0x0b || (S->opc >= 0x1c && S->opc <= 0x1e);
+    }
+    if (S->map == 2) {
+        return S->opc == 0x0f;
+    }
+    return (S->opc >= 0x60 && S->opc <= 0x7f) || S->opc >= 0xd1 || S->opc == 0xc4 ||
+           S->opc == 0xc5;
+}
+
+bool x86_sse_exec(X86Tcg *t, const TBOp *op, uint64_t la)
+{
+    CPUX86State *env = t->env;
+    uint64_t im = (uint64_t)op->imm;
+    Sse S = {
+        .t = t, .env = env, .opc = im & 0xff, .map = (im >> 8) & 3, .pfx = (im >> 10) & 3,
+        .imm8 = (im >> 16) & 0xff, .rexw = (im >> 24) & 1, .reg = op->rd, .rm = op->rs1,
+        .osize = op->rs2, .la = la,
+    };
+    bool crc = S.map == 1 && (S.opc == 0xf0 || S.opc == 0xf1);
+    if (!crc) {
+        if ((env->cr[0] & X86_CR0_EM) ||
+            (!sse_is_mmx_form(&S) && !(env->cr[4] & X86_CR4_OSFXSR))) {
+            return ud(&S);
+        }
+        if (env->cr[0] & X86_CR0_TS) {
+            x86_raise(t, EXCP_NM, false, 0);
+            return false;
+        }
+    }
+    switch (S.map) {
+    case 0: return sse_0f(&S);
+    case 1: return sse_0f38(&S);
+    default: return sse_0f3a(&S);
+    }
 }

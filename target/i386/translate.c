@@ -203,6 +203,49 @@ static uint8_t set_exit(Dc *d, uint64_t target)
     return (uint8_t)d->nexit++;
 }
 
+/* ---- MMX/SSE opcode maps (executed by sse.c) ---- */
+
+static bool sse_has_imm8(unsigned map, uint8_t op)
+{
+    return map == 2 || (map == 0 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 ||
+                                     (op >= 0xc4 && op <= 0xc6)));
+}
+
+/* One instruction of the 0F (map 0), 0F 38 (1) or 0F 3A (2) maps on MMX/XMM registers. */
+static bool decode_sse(Dc *d, unsigned map, uint8_t op)
+{
+    TBOp *a = d->a;
+    unsigned pfx = (d->pflags & X86_PF_REP) ? 2 : (d->pflags & X86_PF_REPNE) ? 3
+                 : (d->pflags & X86_PF_OPSZ) ? 1 : 0;
+    unsigned imm8 = 0;
+    if (d->pflags & X86_PF_LOCK) {
+        return false;
+    }
+    if (map != 0 || op != 0x77) {
+        decode_modrm(d);
+        a->rd = (uint8_t)d->reg;
+    }
+    if (sse_has_imm8(map, op)) {
+        imm8 = fetch8(d);
+    }
+    if (map == 1 && op == 0xf0 && d->rm != X86_RM_MEM) {
+        a->rs1 = (uint8_t)breg(d, d->rm);   /* CRC32 r/m8 */
+    }
+    if (map == 0 && op == 0xf7) {
+        /* MASKMOVQ/MASKMOVDQU: the mask register travels in imm8, [rDI] is the operand */
+        if (d->rm == X86_RM_MEM) {
+            return false;
+        }
+        imm8 = d->rm;
+        a->rs1 = X86_RM_MEM;
+        mem_noreg(d, R_DS);
+        d->b->rd = R_EDI;
+    }
+    a->imm = X86_SSE_IMM(op, map, pfx, imm8, (d->rex & 8) ? 1 : 0);
+    emit(d, X86_OP_SSE, d->osize);
+    return true;
+}
+
 static bool decode_0f(Dc *d, uint8_t op, unsigned os)
 {
     TBOp *a = d->a;
@@ -426,9 +469,9 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
     }
     case 0xc7:
         decode_modrm(d);
-        if ((d->reg & 7) == 1 && d->mod != 3 && !(d->rex & 8)) {
-            /* CMPXCHG16B (REX.W) is not advertised */
-            emit(d, X86_OP_CMPXCHG8B, 8);
+        if ((d->reg & 7) == 1 && d->mod != 3) {
+            /* CMPXCHG8B, or CMPXCHG16B with REX.W */
+            emit(d, X86_OP_CMPXCHG8B, (d->rex & 8) ? 16 : 8);
             return true;
         }
         return false;   /* RDRAND, RDSEED, RDPID are not advertised */
@@ -436,6 +479,21 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         a->rd = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
         emit(d, X86_OP_BSWAP, os);
         return true;
+    case 0xc3:   /* MOVNTI m32/64, r32/64 */
+        decode_modrm(d);
+        if (d->rm != X86_RM_MEM || os == 2) {
+            return false;
+        }
+        a->rd = (uint8_t)d->reg;
+        emit(d, X86_OP_MOV_RM_R, os);
+        return true;
+    case 0x38: case 0x3a: {
+        uint8_t op2 = fetch8(d);
+        return decode_sse(d, op == 0x38 ? 1 : 2, op2);
+    }
+    case 0x10 ... 0x17: case 0x28 ... 0x2f: case 0x50 ... 0x7f: case 0xc2: case 0xc4 ... 0xc6:
+    case 0xd0 ... 0xff:
+        return decode_sse(d, 0, op);
     default:
         return false;
     }
