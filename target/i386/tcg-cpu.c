@@ -5,10 +5,13 @@
 #include "target/i386/internal.h"
 #include "util/timer.h"
 
-/* Leaf 1 EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE CMOV PAT PSE36 CLFLUSH FXSR;
- * ECX: POPCNT. MMX, SSE*, MTRR, MCA and XSAVE stay out until implemented. */
+/* Leaf 1 EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE CMOV PAT PSE36 CLFLUSH MMX FXSR
+ * SSE SSE2; ECX: SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT. MTRR, MCA and XSAVE stay out. */
 static const X86CpuidEntry x86_tcg_supported[] = {
-    { 1, 0, 0, 0, 0, 1u << 23, 0x0009fbffu & ~(1u << 12) & ~(1u << 14) },
+    { 1, 0, 0, 0, 0,
+      (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23),
+      (0x0009fbffu & ~(1u << 12) & ~(1u << 14)) | (1u << 23) | (1u << 24) | (1u << 25) |
+      (1u << 26) },
     { 7, 0, X86_CPUID_FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0 },
     /* 0x80000001 EDX: SYSCALL NX LM; ECX: LAHF_LM */
     { 0x80000001, 0, 0, 0, 0, 1u << 0, (1u << 11) | (1u << 20) | (1u << 29) },
