@@ -1,7 +1,8 @@
 /*
  * x86-64 "pc" board: RAM below 4 GiB (up to PC_LOWMEM_MAX) and above it, the port I/O space
- * with COM1/COM2, ACPI PM and reset registers, POST port 0x80; 24 GSI lines whose handler
- * comes from the interrupt controller's provider (under KVM: the in-kernel PIC/IOAPIC);
+ * with COM1/COM2, ACPI PM and reset registers, POST port 0x80, the CMOS RTC and the i8042
+ * keyboard controller; 24 GSI lines whose handler comes from the interrupt controller's
+ * provider (under KVM: the in-kernel PIC/IOAPIC, reset with the machine);
  * direct boot of a PVH ELF kernel (-kernel) with hvm_start_info. Boot images are ROM blobs
  * written again at every reset.
  */
@@ -14,6 +15,8 @@
 #include "hw/i386/linux-boot.h"
 #include "hw/acpi/acpi-pm.h"
 #include "hw/char/serial.h"
+#include "hw/input/i8042.h"
+#include "hw/rtc/mc146818rtc.h"
 #include "hw/pci/pci.h"
 #include "hw/core/irq.h"
 #include "hw/core/loader.h"
@@ -50,6 +53,8 @@ typedef struct PcBoard {
     MemoryRegion com_io[2];
     AcpiPm *pm;
     MemoryRegion post_io;                      /* port 0x80 */
+    RtcState *rtc;                             /* ports 0x70/0x71 */
+    I8042State *kbd;                           /* ports 0x60/0x64 */
     PCIBus *pci;
     RomSet *roms;
     uint64_t entry;
@@ -415,13 +420,30 @@ static bool pc_init(Machine *m, Error **errp)
     memory_region_init_io(&pb->post_io, "ioport80", &pc_post_ops, pb, 1);
     memory_region_add_subregion(system_io, 0x80, &pb->post_io);
 
+    pb->rtc = OBJECT_CHECK(RtcState, object_new(&mc146818rtc_class));
+    pb->rtc->irq = &pb->gsi[PC_IRQ_RTC];
+    if (!pc_add_device(m, OBJECT(pb->rtc), "rtc", errp)) {
+        return false;
+    }
+    mc146818rtc_set_memory(pb->rtc, pb->below_4g, pb->above_4g, m->smp);
+    memory_region_add_subregion(system_io, 0x70, &pb->rtc->io);
+
+    pb->kbd = OBJECT_CHECK(I8042State, object_new(&i8042_class));
+    pb->kbd->irq[I8042_PORT_KBD] = &pb->gsi[PC_IRQ_KBD];
+    pb->kbd->irq[I8042_PORT_AUX] = &pb->gsi[PC_IRQ_MOUSE];
+    if (!pc_add_device(m, OBJECT(pb->kbd), "i8042", errp)) {
+        return false;
+    }
+    memory_region_add_subregion(system_io, 0x60, &pb->kbd->data_io);
+    memory_region_add_subregion(system_io, 0x64, &pb->kbd->cmd_io);
+
     return pc_load_kernel(m, pb, errp) && pc_boot(m, pb, errp);
 }
 
 static void pc_reset(Machine *m)
 {
     Error *err = NULL;
-    if (!pc_boot(m, m->board, &err)) {
+    if ((kvm_enabled() && !kvm_irqchip_reset(&err)) || !pc_boot(m, m->board, &err)) {
         error_report_err(err);
     }
 }

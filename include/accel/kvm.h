@@ -24,6 +24,10 @@ bool kvm_ioeventfd_set(int fd, uint64_t addr, unsigned size, bool pio, bool assi
 /* Raises the GSI (edge) whenever eventfd fd is signalled; assign=false removes it. */
 bool kvm_irqfd_set(int fd, int gsi, bool assign, Error **errp);
 
+/* Machine reset: the in-kernel interrupt controllers back to their power-on state (x86: PIC
+ * pair and IOAPIC; each LAPIC follows at its vCPU's next register load). Big lock held. */
+bool kvm_irqchip_reset(Error **errp);
+
 /* ---- target hooks ---- */
 
 /* After KVM_CREATE_VM: machine-wide set-up (x86: TSS, identity map, irqchip, PIT). */

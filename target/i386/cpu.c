@@ -459,6 +459,7 @@ void x86_cpu_reset(CPUState *cs)
     env->pending_vector = -1;
     env->mp_state = cs->index == 0 ? X86_MP_RUNNABLE : X86_MP_UNINITIALIZED;
     cpu->regs_dirty = true;
+    cpu->apic_reset_pending = true;
 }
 
 void x86_cpu_set_flat32(CPUState *cs, uint64_t entry, uint32_t eax, uint32_t ebx, uint32_t esi)

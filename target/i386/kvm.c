@@ -10,6 +10,9 @@
 #include "hw/i386/ioport.h"
 #include "target/i386/cpu.h"
 
+/* The VM, for machine-wide state (the in-kernel PIC and IOAPIC). */
+static int kvm_x86_vm_fd = -1;
+
 /* Three pages below the BIOS ROM that VT-x needs for real mode (as QEMU places them). */
 #define KVM_IDENTITY_MAP_ADDR 0xfeffc000u
 #define KVM_TSS_ADDR 0xfeffd000u
@@ -31,9 +34,63 @@ bool kvm_arch_init(int vm_fd, Machine *m, Error **errp)
         error_setg_errno(errp, errno, "KVM_CREATE_IRQCHIP");
         return false;
     }
-    struct kvm_pit_config pit = { .flags = 0 };
+    /* the kernel also models port 0x61 (speaker gate, PIT channel 2 output) */
+    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
     if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
         error_setg_errno(errp, errno, "KVM_CREATE_PIT2");
+        return false;
+    }
+    kvm_x86_vm_fd = vm_fd;
+    return true;
+}
+
+bool kvm_irqchip_reset(Error **errp)
+{
+    /* PICs: uninitialised, nothing pending or in service, edge-triggered; the ELCR bits
+     * that can be level-triggered are those QEMU allows (not IRQ 0-2, 8, 13) */
+    for (unsigned chip = KVM_IRQCHIP_PIC_MASTER; chip <= KVM_IRQCHIP_PIC_SLAVE; chip++) {
+        struct kvm_irqchip c = { .chip_id = chip };
+        c.chip.pic.elcr_mask = chip == KVM_IRQCHIP_PIC_MASTER ? 0xf8 : 0xde;
+        if (ioctl(kvm_x86_vm_fd, KVM_SET_IRQCHIP, &c) < 0) {
+            error_setg_errno(errp, errno, "KVM_SET_IRQCHIP (PIC)");
+            return false;
+        }
+    }
+    /* IOAPIC: id 0 at its default address, every redirection entry masked */
+    struct kvm_irqchip c = { .chip_id = KVM_IRQCHIP_IOAPIC };
+    c.chip.ioapic.base_address = 0xfec00000;
+    for (unsigned i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
+        c.chip.ioapic.redirtbl[i].fields.mask = 1;
+    }
+    if (ioctl(kvm_x86_vm_fd, KVM_SET_IRQCHIP, &c) < 0) {
+        error_setg_errno(errp, errno, "KVM_SET_IRQCHIP (IOAPIC)");
+        return false;
+    }
+    return true;
+}
+
+static void lapic_set_reg(struct kvm_lapic_state *s, unsigned reg, uint32_t val)
+{
+    memcpy(s->regs + reg, &val, 4);
+}
+
+/* The in-kernel LAPIC at RESET (SDM 11.4.7.1): LVTs masked, software-disabled (SVR 0xff),
+ * flat destination format, timer stopped; on the BSP LINT0 delivers ExtINT so the PIC
+ * reaches it once the guest enables the APIC, as firmware leaves it (and QEMU does). */
+static bool kvm_lapic_reset(CPUState *cs, int fd, Error **errp)
+{
+    struct kvm_lapic_state s = { { 0 } };
+    lapic_set_reg(&s, 0x20, x86_cpu(cs)->apic_id << 24);    /* ID */
+    lapic_set_reg(&s, 0xe0, 0xffffffff);                     /* DFR */
+    lapic_set_reg(&s, 0xf0, 0xff);                           /* SVR */
+    for (unsigned lvt = 0x320; lvt <= 0x370; lvt += 0x10) {
+        lapic_set_reg(&s, lvt, 0x10000);                     /* masked */
+    }
+    if (cs->index == 0) {
+        lapic_set_reg(&s, 0x350, 0x700);                     /* LINT0: ExtINT */
+    }
+    if (ioctl(fd, KVM_SET_LAPIC, &s) < 0) {
+        error_setg_errno(errp, errno, "KVM_SET_LAPIC on vCPU %d", cs->index);
         return false;
     }
     return true;
@@ -243,6 +300,12 @@ bool kvm_arch_put_registers(CPUState *cs, int fd, Error **errp)
     if (what) {
         error_setg_errno(errp, errno, "%s on vCPU %d", what, cs->index);
         return false;
+    }
+    if (x86_cpu(cs)->apic_reset_pending) {
+        if (!kvm_lapic_reset(cs, fd, errp)) {
+            return false;
+        }
+        x86_cpu(cs)->apic_reset_pending = false;
     }
     return true;
 }

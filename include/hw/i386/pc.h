@@ -13,7 +13,10 @@
 #define PC_HIGHMEM_BASE 0x100000000ULL
 
 /* ISA IRQs / GSIs of the legacy devices. */
-enum { PC_IRQ_COM2 = 3, PC_IRQ_COM1 = 4, PC_IRQ_RTC = 8, PC_IRQ_SCI = 9 };
+enum {
+    PC_IRQ_KBD = 1, PC_IRQ_COM2 = 3, PC_IRQ_COM1 = 4, PC_IRQ_RTC = 8, PC_IRQ_SCI = 9,
+    PC_IRQ_MOUSE = 12,
+};
 
 /* Low memory used by the boot data (all inside the e820 usable range below 0x9fc00). */
 #define PC_BOOT_INFO 0x7000        /* hvm_start_info, its module list and memory map */

@@ -196,6 +196,7 @@ typedef struct X86CPU {
     uint32_t apic_id;
     uint32_t tsc_khz;              /* 0: the accelerator's default */
     bool regs_dirty;               /* userspace changed env: the accelerator reloads it */
+    bool apic_reset_pending;       /* RESET happened: the accelerator resets its LAPIC too */
     void *tcg;                     /* the interpreter's per-vCPU state (target/i386) */
     struct ApicState *apic;        /* the userspace LAPIC (hw/intc/apic.c); NULL under KVM */
 } X86CPU;
