@@ -383,22 +383,19 @@ static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr
     return true;
 }
 
-/* True when elem holds a TSO frame the device must segment itself. */
-static bool virtio_net_tx_needs_segmenting(VirtIONet *n, VirtQueueElement *elem,
-                                           size_t hdr_len)
+/* True when elem holds a TSO frame: segmenting it, or the host kernel taking it from a
+ * tap, is work worth moving off the vCPU. */
+static bool virtio_net_tx_is_gso(VirtQueueElement *elem, size_t hdr_len)
 {
     VirtioNetHdr hdr = { 0 };
 
-    if (n->peer_vnet_hdr) {
-        return false;
-    }
     virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
     return (hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
 }
 
 /* Sends what the driver queued. On a vCPU (defer_heavy) small frames go at once, for low
- * latency, while a frame to segment in software hands the rest of the queue to the main
- * loop so the guest runs on meanwhile. */
+ * latency, while a TSO frame hands the rest of the queue to the main loop so the guest runs
+ * on meanwhile. */
 static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
 {
     VirtIODevice *vdev = &n->parent;
@@ -420,7 +417,7 @@ static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
             }
             continue;
         }
-        if (defer_heavy && virtio_net_tx_needs_segmenting(n, elem, hdr_len)) {
+        if (defer_heavy && virtio_net_tx_is_gso(elem, hdr_len)) {
             virtio_net_unpop(vq, &elem, 1);
             timer_mod(n->tx_timer, clock_ns());
             break;
