@@ -13,6 +13,7 @@
 #include "hw/i386/ioport.h"
 #include "hw/i386/acpi-build.h"
 #include "hw/i386/linux-boot.h"
+#include "hw/i386/pc-irqchip.h"
 #include "hw/acpi/acpi-pm.h"
 #include "hw/char/serial.h"
 #include "hw/input/i8042.h"
@@ -351,13 +352,6 @@ static bool pc_init(Machine *m, Error **errp)
         error_setg(errp, "pc: %s is not supported", m->bios ? "-bios" : "-dtb");
         return false;
     }
-    /* The interrupt controller belongs to the accelerator that provides one. */
-    if (!kvm_enabled()) {
-        error_setg(errp, "machine 'pc' needs KVM's in-kernel interrupt controller "
-                   "(-accel kvm): the x86 interpreter is not available yet");
-        return false;
-    }
-
     PcBoard *pb = g_new0(PcBoard, 1);
     m->board = pb;
     pb->roms = rom_set_new();
@@ -384,7 +378,13 @@ static bool pc_init(Machine *m, Error **errp)
         }
     }
 
-    pb->gsi = irq_lines_new(kvm_irqchip_set_gsi, NULL, PC_NUM_GSI);
+    /* The interrupt controllers: KVM's in-kernel ones, else userspace (hw/i386/pc-irqchip.c). */
+    if (kvm_enabled()) {
+        pb->gsi = irq_lines_new(kvm_irqchip_set_gsi, NULL, PC_NUM_GSI);
+        pci_msi_deliver = kvm_irqchip_send_msi;
+    } else if (!(pb->gsi = pc_irqchip_init(m, errp))) {
+        return false;
+    }
 
     static const uint16_t com_base[2] = { 0x3f8, 0x2f8 };
     static const int com_irq[2] = { PC_IRQ_COM1, PC_IRQ_COM2 };
@@ -410,7 +410,6 @@ static bool pc_init(Machine *m, Error **errp)
     memory_region_add_subregion(system_io, ACPI_RESET_PORT, &pb->pm->reset_io);
     machine_powerdown_hook = pc_powerdown;
 
-    pci_msi_deliver = kvm_irqchip_send_msi;
     pb->pci = pci_host_init(OBJECT(m), system_memory, system_io, &pb->gsi[ACPI_PCI_INTX_GSI],
                             PC_ECAM_BASE, PC_ECAM_SIZE, errp);
     if (!pb->pci) {

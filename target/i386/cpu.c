@@ -506,12 +506,6 @@ void x86_cpu_set_long64(CPUState *cs, uint64_t entry, uint64_t cr3, uint64_t gdt
 
 /* ---- CPUOps ---- */
 
-static bool x86_cpu_has_work(CPUState *cs)
-{
-    CPUX86State *env = x86_env(cs);
-    return (env->pending_vector >= 0 && (env->rflags & X86_FLAG_IF)) || env->nmi_pending;
-}
-
 static uint64_t x86_cpu_get_pc(CPUState *cs)
 {
     CPUX86State *env = x86_env(cs);
@@ -603,7 +597,9 @@ static int64_t x86_cpu_debug_translate(CPUState *cs, uint64_t vaddr)
 static const CPUOps x86_cpu_ops = {
     .arch = "x86_64",
     .reset = x86_cpu_reset,
-    .has_work = x86_cpu_has_work,
+    .has_work = x86_tcg_has_work,
+    .tcg_exec = x86_tcg_exec,
+    .tcg_init = x86_tcg_init,
     .dump_state = x86_cpu_dump_state,
     .debug_translate = x86_cpu_debug_translate,
     .get_pc = x86_cpu_get_pc,

@@ -1383,7 +1383,8 @@ L_INT:
         NEXT();
     }
     SET_RIP(PC());
-    x86_do_interrupt(t, (int)op->imm, op->rs3 == 1, false, 0, NEXT_PC() - CSB);
+    /* INT3, INT n and INTO are traps past the instruction, checked against the gate DPL */
+    x86_do_interrupt(t, (int)op->imm, true, false, 0, NEXT_PC() - CSB);
     last_tb = NULL;
     goto next_tb;
 L_EXCP:

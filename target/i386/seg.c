@@ -7,6 +7,10 @@
 #include "hw/core/machine.h"
 #include "util/log.h"
 #include "util/timer.h"
+#include "util/bql.h"
+#include "hw/intc/apic.h"
+
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 
 void x86_raise(X86Tcg *t, int vec, bool has_err, uint32_t err)
 {
@@ -504,6 +508,18 @@ void x86_do_exception(X86Tcg *t)
 bool x86_check_interrupts(X86Tcg *t)
 {
     CPUX86State *env = t->env;
+    ApicState *apic = x86_cpu(t->cs)->apic;
+    if (apic) {
+        bool nmi;
+        bool can_intr = (env->rflags & X86_FLAG_IF) && !env->interrupt_shadow &&
+                        env->pending_vector < 0 && !env->nmi_pending;
+        int vec = apic_ack_interrupt(apic, can_intr, &nmi);
+        if (nmi) {
+            env->nmi_pending = true;
+        } else if (vec >= 0) {
+            env->pending_vector = vec;
+        }
+    }
     if (env->nmi_pending) {
         env->nmi_pending = false;
         x86_do_interrupt(t, EXCP_NMI, false, false, 0, 0);
@@ -901,6 +917,11 @@ bool x86_write_cr(X86Tcg *t, unsigned cr, uint64_t val)
             return false;
         }
         env->cr8 = val;
+        if (x86_cpu(t->cs)->apic) {
+            bql_lock();
+            apic_set_cr8(x86_cpu(t->cs)->apic, val);
+            bql_unlock();
+        }
         break;
     default:
         x86_raise(t, EXCP_UD, false, 0);
@@ -935,6 +956,14 @@ bool x86_rdmsr(X86Tcg *t, uint32_t msr, uint64_t *val)
     case MSR_GS_BASE: *val = env->segs[R_GS].base; break;
     case MSR_KERNEL_GS_BASE: *val = env->kernel_gs_base; break;
     case MSR_TSC_AUX: *val = env->tsc_aux; break;
+    case MSR_IA32_TSC_DEADLINE:
+        if (!x86_cpu(t->cs)->apic) {
+            goto gp;
+        }
+        bql_lock();
+        *val = apic_get_tsc_deadline(x86_cpu(t->cs)->apic);
+        bql_unlock();
+        break;
     default:
         goto gp;
     }
@@ -942,6 +971,26 @@ bool x86_rdmsr(X86Tcg *t, uint32_t msr, uint64_t *val)
 gp:
     x86_raise(t, EXCP_GP, true, 0);
     return false;
+}
+
+/* IA32_TSC_DEADLINE: the LAPIC timer fires when the guest TSC reaches val. */
+static bool x86_write_tsc_deadline(X86Tcg *t, uint64_t val)
+{
+    ApicState *apic = x86_cpu(t->cs)->apic;
+    if (!apic) {
+        x86_raise(t, EXCP_GP, true, 0);
+        return false;
+    }
+    uint64_t now = x86_read_tsc(t);
+    int64_t expire = clock_ns();
+    if (val > now) {
+        expire += (int64_t)MIN((__int128)(val - now) * 1000000 / t->tsc_khz,
+                               (__int128)INT64_MAX / 2);
+    }
+    bql_lock();
+    apic_set_tsc_deadline(apic, val, expire);
+    bql_unlock();
+    return true;
 }
 
 static bool canonical(uint64_t v)
@@ -1014,6 +1063,7 @@ bool x86_wrmsr(X86Tcg *t, uint32_t msr, uint64_t val)
         break;
     case MSR_FMASK: env->fmask = (uint32_t)val; break;
     case MSR_TSC_AUX: env->tsc_aux = (uint32_t)val; break;
+    case MSR_IA32_TSC_DEADLINE: return x86_write_tsc_deadline(t, val);
     default:
         goto gp;
     }

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include "target/i386/internal.h"
 #include "util/timer.h"
+#include "util/bql.h"
+#include "hw/intc/apic.h"
 
 /* Leaf 1 EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE CMOV PAT PSE36 CLFLUSH MMX FXSR
  * SSE SSE2; ECX: SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT. MTRR, MCA and XSAVE stay out. */
@@ -48,7 +50,16 @@ bool x86_tcg_init(CPUState *cs, Error **errp)
 bool x86_tcg_has_work(CPUState *cs)
 {
     CPUX86State *env = x86_env(cs);
-    if (env->mp_state == X86_MP_UNINITIALIZED || env->mp_state == X86_MP_INIT_RECEIVED) {
+    ApicState *apic = x86_cpu(cs)->apic;
+    bool waiting = env->mp_state == X86_MP_UNINITIALIZED ||
+                   env->mp_state == X86_MP_INIT_RECEIVED;
+    if (apic) {
+        if (waiting) {
+            return apic->init || apic->sipi;
+        }
+        return env->nmi_pending || apic_has_work(apic, env->rflags & X86_FLAG_IF);
+    }
+    if (waiting) {
         return false;
     }
     if (env->nmi_pending) {
@@ -60,10 +71,40 @@ bool x86_tcg_has_work(CPUState *cs)
     return env->pending_vector >= 0;
 }
 
+/* INIT and SIPI the LAPIC received: INIT puts the vCPU back into wait-for-SIPI, a SIPI
+ * starts a waiting vCPU at vector:0000 in real mode. */
+static void x86_tcg_startup_events(CPUState *cs, ApicState *apic)
+{
+    CPUX86State *env = x86_env(cs);
+    bool init, sipi;
+    uint8_t vector;
+    bql_lock();
+    apic_take_startup(apic, &init, &sipi, &vector);
+    bql_unlock();
+    if (init) {
+        uint64_t apic_base = env->apic_base;
+        x86_cpu_reset(cs);
+        env->apic_base = apic_base;
+        env->mp_state = X86_MP_INIT_RECEIVED;
+    }
+    if (sipi && (env->mp_state == X86_MP_UNINITIALIZED ||
+                 env->mp_state == X86_MP_INIT_RECEIVED)) {
+        env->sipi_vector = vector;
+        env->mp_state = X86_MP_SIPI_RECEIVED;
+    }
+}
+
 int x86_tcg_exec(CPUState *cs)
 {
     X86Tcg *t = x86_tcg(cs);
     CPUX86State *env = t->env;
+    ApicState *apic = x86_cpu(cs)->apic;
+    if (apic) {
+        apic_set_current_cpu(cs);
+        if (__atomic_load_n(&apic->pending, __ATOMIC_ACQUIRE)) {
+            x86_tcg_startup_events(cs, apic);
+        }
+    }
     if (env->mp_state == X86_MP_UNINITIALIZED || env->mp_state == X86_MP_INIT_RECEIVED) {
         return ACCEL_EXIT_HALTED;
     }
