@@ -1,11 +1,15 @@
 """x86-64 pc board under KVM: the bare-metal payload (tests/guest/x86) prints over COM1, takes
-LAPIC timer and IOAPIC-routed COM1 interrupts, reads CPUID and powers off through PM1a.
+LAPIC timer and IOAPIC-routed COM1 interrupts, reads CPUID and the CMOS RTC, walks PCI
+configuration space, resets through the i8042 and powers off through PM1a.
 VESSEL_TEST_X86_EMULATOR=qemu-system-x86_64 runs the same checks against QEMU."""
 
+import calendar
 import fcntl
 import os
 import re
 import subprocess
+import tempfile
+import time
 
 import testlib
 
@@ -103,3 +107,35 @@ def test_unknown_cpu_model():
                            "-nographic", "-kernel", PAYLOAD], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "nosuchcpu" in proc.stderr, proc.stderr
+
+
+def test_cmos_rtc_time_and_memory_size():
+    before = time.time()
+    status, out = run_payload("rtc")
+    after = time.time()
+    m = re.search(r"rtc: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) above16m (\d+)", out)
+    assert m, out
+    guest = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
+    assert before - 2 <= guest <= after + 2, (m.group(1), before, after)
+    # -m 128: (128 MiB - 16 MiB) / 64 KiB
+    assert int(m.group(2)) == 1792, out
+    assert status == 0, out
+
+
+def test_pci_config_walk():
+    with tempfile.NamedTemporaryFile(suffix=".raw") as img:
+        img.truncate(1 << 20)
+        img.flush()
+        status, out = run_payload("pci", ["-drive", "file=%s,format=raw,if=none,id=d0" % img.name,
+                                          "-device", "virtio-blk-pci,drive=d0"])
+    # The host bridge at 00.0 and the virtio block device (modern or transitional id).
+    assert re.search(r"pci: slot 0 id 0x0*[0-9a-f]{4}8086 class 0x0*60000\n", out), out
+    assert re.search(r"pci: slot \d+ id 0x0*(1042|1001)1af4 class 0x0*10000\n", out), out
+    assert status == 0, out
+
+
+def test_i8042_reset_restores_lapic():
+    status, out = run_payload("kbdreset")
+    assert out.count("kbdreset: resetting") == 1, out
+    assert "kbdreset: back, lvt timer masked 1" in out, out
+    assert status == 0, out

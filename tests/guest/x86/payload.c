@@ -18,6 +18,8 @@ struct hvm_start_info {
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t mmio_read(uint64_t a) { return *(volatile uint32_t *)a; }
 static inline void mmio_write(uint64_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return (uint64_t)hi << 32 | lo; }
@@ -254,6 +256,110 @@ static void test_pio(uint64_t n)
     puts_(" tsc\n");
 }
 
+/* ---- legacy devices and PCI ---- */
+
+static uint8_t cmos_read(uint8_t index)
+{
+    outb(0x70, index);
+    return inb(0x71);
+}
+
+static unsigned from_bcd(uint8_t v, int binary)
+{
+    return binary ? v : (v >> 4) * 10 + (v & 0xf);
+}
+
+static void put2(unsigned v)
+{
+    putc_('0' + v / 10 % 10);
+    putc_('0' + v % 10);
+}
+
+/* The CMOS clock (read outside an update cycle) and the memory-size bytes. */
+static void test_rtc(void)
+{
+    while (cmos_read(0x0a) & 0x80) {
+    }
+    uint8_t r[7] = { cmos_read(0x00), cmos_read(0x02), cmos_read(0x04), cmos_read(0x07),
+                     cmos_read(0x08), cmos_read(0x09), cmos_read(0x32) };
+    uint8_t b = cmos_read(0x0b);
+    int bin = b & 0x04;
+    puts_("rtc: ");
+    put2(from_bcd(r[6], bin));
+    put2(from_bcd(r[5], bin));
+    putc_('-');
+    put2(from_bcd(r[4], bin));
+    putc_('-');
+    put2(from_bcd(r[3], bin));
+    putc_(' ');
+    unsigned hour = from_bcd(r[2] & 0x7f, bin);
+    if (!(b & 0x02)) {                          /* 12-hour format: bit 7 is PM */
+        hour = hour % 12 + (r[2] & 0x80 ? 12 : 0);
+    }
+    put2(hour);
+    putc_(':');
+    put2(from_bcd(r[1], bin));
+    putc_(':');
+    put2(from_bcd(r[0], bin));
+    puts_(" above16m ");
+    putu(cmos_read(0x34) | cmos_read(0x35) << 8);
+    puts_("\n");
+}
+
+static uint32_t pci_cfg_read(unsigned slot, unsigned reg)
+{
+    outl(0xcf8, 0x80000000u | slot << 11 | reg);
+    return inl(0xcfc);
+}
+
+/* Bus 0 through configuration mechanism #1: one line per function 0 present. */
+static void test_pci(void)
+{
+    unsigned found = 0;
+    for (unsigned slot = 0; slot < 32; slot++) {
+        uint32_t id = pci_cfg_read(slot, 0);
+        if ((id & 0xffff) == 0xffff) {
+            continue;
+        }
+        uint32_t class = pci_cfg_read(slot, 8) >> 8;
+        puts_("pci: slot ");
+        putu(slot);
+        puts_(" id ");
+        putx(id);
+        puts_(" class ");
+        putx(class);
+        puts_("\n");
+        found++;
+    }
+    puts_("pci: ");
+    putu(found);
+    puts_(" functions\n");
+}
+
+/* A marker in RAM that survives a reset (RAM is not cleared; the payload is reloaded). */
+#define RESET_MARKER ((volatile uint64_t *)0x3f00000UL)
+#define RESET_MAGIC 0x7265736574746f6bULL
+
+/* Resets through the keyboard controller, then checks the LAPIC came back at its defaults. */
+static void test_kbdreset(void)
+{
+    if (*RESET_MARKER != RESET_MAGIC) {
+        *RESET_MARKER = RESET_MAGIC;
+        mmio_write(LAPIC + 0x320, VEC_TIMER);   /* unmasked (initial count 0: no ticks) */
+        puts_("kbdreset: resetting\n");
+        outb(0x64, 0xfe);
+        for (;;) {
+            __asm__ volatile("pause");
+        }
+    }
+    *RESET_MARKER = 0;
+    puts_("kbdreset: back, lvt timer masked ");
+    putu(mmio_read(LAPIC + 0x320) >> 16 & 1);
+    puts_(" i8042 status ");
+    putx(inb(0x64) & 0x10);
+    puts_("\n");
+}
+
 void payload_main(struct hvm_start_info *si);
 void payload_main(struct hvm_start_info *si)
 {
@@ -273,6 +379,12 @@ void payload_main(struct hvm_start_info *si)
         test_cpuid();
     } else if (word_is(cmd, "pio")) {
         test_pio(parse_arg(cmd, 10000));
+    } else if (word_is(cmd, "rtc")) {
+        test_rtc();
+    } else if (word_is(cmd, "pci")) {
+        test_pci();
+    } else if (word_is(cmd, "kbdreset")) {
+        test_kbdreset();
     } else if (word_is(cmd, "info")) {
         puts_("start_info memmap entries ");
         putu(si->memmap_entries);
