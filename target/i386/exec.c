@@ -1450,28 +1450,6 @@ L_XLAT:
              1, &va));
     set_reg(env, R_EAX, 1, va);
     NEXT();
-L_FPU_CTL:
-    if (t->tb_flags & X86_TBF_TS_EM) {
-        RAISE(EXCP_NM, false, 0);
-    }
-    switch (op->rs3) {
-    case 0: CHECK(st(t, ea_lin(t, b), 2, env->fx.fcw)); break;
-    case 1: CHECK(ld(t, ea_lin(t, b), 2, &va)); env->fx.fcw = (uint16_t)va; break;
-    case 2: CHECK(st(t, ea_lin(t, b), 2, env->fx.fsw)); break;
-    case 3: set_reg(env, R_EAX, 2, env->fx.fsw); break;
-    case 4:
-        env->fx.fcw = 0x37f;
-        env->fx.fsw = 0;
-        env->fx.ftw = 0;
-        env->fx.fop = 0;
-        env->fx.fip = 0;
-        env->fx.fdp = 0;
-        break;
-    default:
-        env->fx.fsw &= 0x7f00;
-        break;
-    }
-    NEXT();
 L_FXSAVE: {
     if (t->tb_flags & X86_TBF_TS_EM) {
         RAISE(EXCP_NM, false, 0);
@@ -1525,6 +1503,14 @@ L_MXCSR:
 L_SSE:
     la = op->rs1 == X86_RM_MEM ? ea_lin(t, b) : 0;
     CHECK(x86_sse_exec(t, op, la));
+    if (unlikely(t->tb_invalidated)) {
+        goto store_invalidated;
+    }
+    NEXT();
+L_FPU:
+    la = op->rs1 == X86_RM_MEM ? ea_lin(t, b) : 0;
+    SET_RIP(PC());
+    CHECK(x86_fpu_exec(t, op, la));
     if (unlikely(t->tb_invalidated)) {
         goto store_invalidated;
     }

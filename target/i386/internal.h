@@ -133,6 +133,9 @@ bool x86_check_interrupts(X86Tcg *t);
 /* sse.c: executes one X86_OP_SSE op (la: linear address of its memory operand); false with
  * the exception set in t. */
 bool x86_sse_exec(X86Tcg *t, const TBOp *op, uint64_t la);
+/* fpu.c: executes one X86_OP_FPU op (an x87 escape D8..DF) the same way; env->rip must
+ * hold the instruction's offset (FIP). */
+bool x86_fpu_exec(X86Tcg *t, const TBOp *op, uint64_t la);
 
 /* translate.c */
 TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const *labels);

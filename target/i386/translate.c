@@ -853,31 +853,13 @@ static bool decode_insn(Dc *d)
         mem_noreg(d, R_DS);
         emit(d, X86_OP_XLAT, 1);
         return true;
-    case 0xd9: case 0xdb: case 0xdd: case 0xdf: {
-        /* x87 control operations: FNSTCW, FLDCW, FNSTSW, FNINIT, FNCLEX */
+    case 0xd8 ... 0xdf:
+        /* x87 escape: executed by fpu.c; imm = escape << 8 | ModRM (rm 0 for memory) */
         decode_modrm(d);
-        unsigned r = d->reg & 7;
-        int sub = -1;
-        if (op == 0xd9 && d->mod != 3 && r == 7) {
-            sub = 0;
-        } else if (op == 0xd9 && d->mod != 3 && r == 5) {
-            sub = 1;
-        } else if (op == 0xdd && d->mod != 3 && r == 7) {
-            sub = 2;
-        } else if (op == 0xdf && d->mod == 3 && r == 4 && (d->rm & 7) == 0) {
-            sub = 3;                                          /* FNSTSW AX */
-        } else if (op == 0xdb && d->mod == 3 && r == 4 && (d->rm & 7) == 3) {
-            sub = 4;                                          /* FNINIT */
-        } else if (op == 0xdb && d->mod == 3 && r == 4 && (d->rm & 7) == 2) {
-            sub = 5;                                          /* FNCLEX */
-        }
-        if (sub < 0) {
-            return false;
-        }
-        a->rs3 = (uint8_t)sub;
-        emit(d, X86_OP_FPU_CTL, 2);
+        a->imm = (int64_t)((op & 7u) << 8 | d->mod << 6 | (d->reg & 7) << 3 |
+                           (d->rm == X86_RM_MEM ? 0 : (d->rm & 7)));
+        emit(d, X86_OP_FPU, os);
         return true;
-    }
     case 0xe0: case 0xe1: case 0xe2: case 0xe3:
         a->imm = (int64_t)branch_target(d, fetch_simm(d, 1));
         a->rs3 = op - 0xe0;

@@ -1,0 +1,166 @@
+/* x87 unit of the x86 interpreter against results of the real FPU (recorded from a host
+ * x87): extended and double rounding, FSQRT, integer load/divide/store with
+ * round-to-even, FCOMIP flags, C1 and the sticky status flags, FNSTCW after FNINIT, and
+ * the masked stack-underflow response. Programs run in 64-bit mode and end with HLT. */
+#include <string.h>
+#include <glib.h>
+#include "accel/accel.h"
+#include "accel/tcg/tcg.h"
+#include "hw/core/memory.h"
+#include "target/i386/cpu.h"
+
+#define RAM_SIZE (4u << 20)
+#define CODE 0x1000
+#define DATA 0x3000
+
+static CPUState *cs;
+static CPUX86State *env;
+static uint8_t *ram;
+
+/* fpu: fninit; fld1; fldpi; faddp st(1),st; fstp tbyte [0x3000]; fld qword [0x3010];
+ * fsqrt; fstp qword [0x3020]; fild dword [0x3030]; fidiv word [0x3034];
+ * fistp dword [0x3038]; fld dword [0x303c]; fld1; fcomip st,st(1); pushfq; pop r8;
+ * fstp st(0); fld1; fdiv qword [0x3048]; fstp tbyte [0x3050]; fnstsw ax; mov ebx,eax;
+ * fnstcw [0x3060]; hlt */
+/* under: fninit; fadd st,st(1); fnstsw ax; fstp tbyte [0x3000]; hlt */
+static const uint8_t fpu_prog[] = {
+    0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb, 0xde, 0xc1, 0xdb, 0x3c, 0x25, 0x00,
+    0x30, 0x00, 0x00, 0xdd, 0x04, 0x25, 0x10, 0x30, 0x00, 0x00, 0xd9, 0xfa,
+    0xdd, 0x1c, 0x25, 0x20, 0x30, 0x00, 0x00, 0xdb, 0x04, 0x25, 0x30, 0x30,
+    0x00, 0x00, 0xde, 0x34, 0x25, 0x34, 0x30, 0x00, 0x00, 0xdb, 0x1c, 0x25,
+    0x38, 0x30, 0x00, 0x00, 0xd9, 0x04, 0x25, 0x3c, 0x30, 0x00, 0x00, 0xd9,
+    0xe8, 0xdf, 0xf1, 0x9c, 0x41, 0x58, 0xdd, 0xd8, 0xd9, 0xe8, 0xdc, 0x34,
+    0x25, 0x48, 0x30, 0x00, 0x00, 0xdb, 0x3c, 0x25, 0x50, 0x30, 0x00, 0x00,
+    0xdf, 0xe0, 0x89, 0xc3, 0xd9, 0x3c, 0x25, 0x60, 0x30, 0x00, 0x00, 0xf4,
+};
+static const uint8_t under_prog[] = {
+    0xdb, 0xe3, 0xd8, 0xc1, 0xdf, 0xe0, 0xdb, 0x3c, 0x25, 0x00, 0x30, 0x00,
+    0x00, 0xf4,
+};
+
+static void run(void)
+{
+    tb_flush(&tcg_vcpu(cs)->cache);
+    for (int i = 0; i < 100; i++) {
+        int r = cs->ops->tcg_exec(cs);
+        if (r == ACCEL_EXIT_HALTED) {
+            return;
+        }
+        g_assert_cmpint(r, ==, ACCEL_EXIT_KICKED);
+    }
+    g_assert_not_reached();
+}
+
+/* 64-bit mode, identity map of 1 GiB, SSE enabled, an IDT whose #UD and #GP handlers
+ * store the faulting rip in rbx and halt. */
+static void start(const uint8_t *prog, size_t len)
+{
+    static const uint8_t handler_err[] = { 0x48, 0x8b, 0x5c, 0x24, 0x08, 0xf4 };
+    static const uint8_t handler[] = { 0x48, 0x8b, 0x1c, 0x24, 0xf4 };
+    x86_cpu_reset(cs);
+    memset(ram + DATA, 0, 0x1000);
+    memcpy(ram + CODE, prog, len);
+    uint64_t pml4 = 0x11000 | 3, pdpt = 0x12000 | 3;
+    memset(ram + 0x10000, 0, 0x3000);
+    memcpy(ram + 0x10000, &pml4, 8);
+    memcpy(ram + 0x11000, &pdpt, 8);
+    for (uint64_t i = 0; i < 512; i++) {
+        uint64_t pde = (i << 21) | 0x83;
+        memcpy(ram + 0x12000 + i * 8, &pde, 8);
+    }
+    x86_cpu_set_long64(cs, CODE, 0x10000, 0, 0, 0);
+    env->regs[R_ESP] = 0x8000;
+    env->cr[4] |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+    uint64_t gdt[3] = { 0, 0, 0x00af9b000000ffffull };
+    memcpy(ram + 0x4000, gdt, sizeof(gdt));
+    env->gdt.base = 0x4000;
+    env->gdt.limit = sizeof(gdt) - 1;
+    memset(ram + 0x5000, 0, 4096);
+    memcpy(ram + 0x2000, handler, sizeof(handler));
+    memcpy(ram + 0x2100, handler_err, sizeof(handler_err));
+    uint64_t ud[2] = { 0x2000 | (0x10ull << 16) | (0x8eull << 40), 0 };
+    uint64_t gp[2] = { 0x2100 | (0x10ull << 16) | (0x8eull << 40), 0 };
+    memcpy(ram + 0x5000 + 6 * 16, ud, 16);
+    memcpy(ram + 0x5000 + 13 * 16, gp, 16);
+    env->idt.base = 0x5000;
+    env->idt.limit = 0xfff;
+}
+
+static void put32(uint64_t a, uint32_t v)
+{
+    memcpy(ram + a, &v, 4);
+}
+
+static void put64(uint64_t a, uint64_t v)
+{
+    memcpy(ram + a, &v, 8);
+}
+
+static uint32_t get32(uint64_t a)
+{
+    uint32_t v;
+    memcpy(&v, ram + a, 4);
+    return v;
+}
+
+static uint64_t get64(uint64_t a)
+{
+    uint64_t v;
+    memcpy(&v, ram + a, 8);
+    return v;
+}
+
+static void test_arith(void)
+{
+    start(fpu_prog, sizeof(fpu_prog));
+    put64(DATA + 0x10, 0x4000000000000000ull);   /* 2.0 */
+    put32(DATA + 0x30, (uint32_t)-7);
+    put32(DATA + 0x34, 2);
+    put32(DATA + 0x3c, 0x3fc00000);              /* 1.5f */
+    put64(DATA + 0x48, 0x4008000000000000ull);   /* 3.0 */
+    run();
+    g_assert_cmphex(get64(DATA), ==, 0x8487ed5110b4611aull);         /* pi + 1, ties-to-even */
+    g_assert_cmphex(get32(DATA + 8) & 0xffff, ==, 0x4001);
+    g_assert_cmphex(get64(DATA + 0x20), ==, 0x3ff6a09e667f3bcdull);  /* sqrt(2) */
+    g_assert_cmphex(get32(DATA + 0x38), ==, (uint32_t)-4);           /* -3.5 to even */
+    g_assert_cmphex(env->regs[R_R8] & 0x8d5, ==, 0x1);               /* 1 < 1.5: CF */
+    g_assert_cmphex(get64(DATA + 0x50), ==, 0xaaaaaaaaaaaaaaabull);  /* 1/3 */
+    g_assert_cmphex(get32(DATA + 0x58) & 0xffff, ==, 0x3ffd);
+    g_assert_cmphex(env->regs[R_EBX] & 0xffff, ==, 0x0020);          /* PE, TOP 0 */
+    g_assert_cmphex(get32(DATA + 0x60) & 0xffff, ==, 0x037f);
+}
+
+static void test_stack_underflow(void)
+{
+    start(under_prog, sizeof(under_prog));
+    run();
+    g_assert_cmphex(env->regs[R_EAX] & 0xffff, ==, 0x0041);          /* IE SF, C1 = 0 */
+    g_assert_cmphex(get64(DATA), ==, 0xc000000000000000ull);         /* the indefinite */
+    g_assert_cmphex(get32(DATA + 8) & 0xffff, ==, 0xffff);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    memory_system_init();
+    MemoryRegion *mr = g_new0(MemoryRegion, 1);
+    g_assert_true(memory_region_init_ram(mr, "ram", RAM_SIZE, NULL));
+    memory_region_add_subregion(system_memory, 0, mr);
+    ram = mr->ram;
+    cs = x86_cpu_create(NULL, 0, NULL, NULL);
+    g_assert_nonnull(cs);
+    env = x86_env(cs);
+    static CPUOps ops;
+    ops = *cs->ops;
+    ops.tcg_exec = x86_tcg_exec;
+    ops.tcg_init = x86_tcg_init;
+    ops.has_work = x86_tcg_has_work;
+    cs->ops = &ops;
+    const AccelOps *tcg = accel_find("tcg");
+    g_assert_nonnull(tcg);
+    g_assert_true(tcg->vcpu_init(cs, NULL));
+
+    g_test_add_func("/x86/fpu/arith", test_arith);
+    g_test_add_func("/x86/fpu/stack-underflow", test_stack_underflow);
+    return g_test_run();
+}
