@@ -1,4 +1,5 @@
-"""A management script that only uses socat drives a Linux guest: pause, inspect, power down.
+"""A management script that only uses socat drives a Linux guest: pause, inspect, balloon,
+power down.
 
 Boots the test kernel and initramfs (scripts/assets.sh) with a QMP socket; all monitor traffic
 goes through socat processes fed with fixed JSON lines, as a shell script would do it.
@@ -69,14 +70,15 @@ class SocatSession:
             p.wait()
 
 
-def test_socat_script_pauses_inspects_and_powers_down_linux():
+def test_socat_script_pauses_inspects_balloons_and_powers_down_linux():
     testlib.require_riscv_linux()
     if not shutil.which("socat"):
         raise testlib.Skip("socat is not installed")
     path = os.path.join(tempfile.mkdtemp(prefix="vessel-mon-"), "qmp.sock")
     dump = os.path.join(os.path.dirname(path), "pc.bin")
-    args = testlib.riscv_linux_args("",
-                                    extra=["-qmp", "unix:%s,server=on,wait=off" % path])
+    args = testlib.riscv_linux_args("", extra=[
+        "-qmp", "unix:%s,server=on,wait=off" % path,
+        "-device", "virtio-balloon-device,id=balloon0"])
     with testlib.Vm(args, binary=testlib.require_emulator()) as vm:
         vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
         # Once the shell waits for input the guest idles in the kernel.
@@ -124,6 +126,27 @@ def test_socat_script_pauses_inspects_and_powers_down_linux():
             assert code != bytes(16), "kernel code at pc reads as zeros"
             s.reply("cont")
             s.event("RESUME")
+            # Balloon the guest down to 192 MiB: the guest gives the pages back and
+            # BALLOON_CHANGE reports the new size; query-balloon from a fresh socat agrees.
+            target = 192 << 20
+            b = SocatSession(path, [
+                {"execute": "qmp_capabilities"},
+                {"execute": "balloon", "id": "bal", "arguments": {"value": target}},
+            ])
+            try:
+                assert b.reply("bal") == {"return": {}, "id": "bal"}
+                b.wait_for(lambda m: m.get("event") == "BALLOON_CHANGE" and
+                           m["data"]["actual"] == target, 120, "BALLOON_CHANGE to target")
+            finally:
+                b.close()
+            q = SocatSession(path, [
+                {"execute": "qmp_capabilities"},
+                {"execute": "query-balloon", "id": "qb"},
+            ])
+            try:
+                assert q.reply("qb")["return"] == {"actual": target}
+            finally:
+                q.close()
             s.reply("powerdown")
             s.event("POWERDOWN")
             try:
