@@ -17,6 +17,7 @@
 #include "hw/acpi/acpi-pm.h"
 #include "hw/char/serial.h"
 #include "hw/input/i8042.h"
+#include "hw/input/ps2.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/pci/pci.h"
 #include "hw/core/irq.h"
@@ -435,6 +436,15 @@ static bool pc_init(Machine *m, Error **errp)
     }
     memory_region_add_subregion(system_io, 0x60, &pb->kbd->data_io);
     memory_region_add_subregion(system_io, 0x64, &pb->kbd->cmd_io);
+    /* the PS/2 keyboard and mouse are always plugged in */
+    PS2Kbd *ps2kbd = OBJECT_CHECK(PS2Kbd, object_new(&ps2_kbd_class));
+    ps2kbd->ctrl = pb->kbd;
+    PS2Mouse *ps2mouse = OBJECT_CHECK(PS2Mouse, object_new(&ps2_mouse_class));
+    ps2mouse->ctrl = pb->kbd;
+    if (!pc_add_device(m, OBJECT(ps2kbd), "ps2-kbd", errp) ||
+        !pc_add_device(m, OBJECT(ps2mouse), "ps2-mouse", errp)) {
+        return false;
+    }
 
     return pc_load_kernel(m, pb, errp) && pc_boot(m, pb, errp);
 }

@@ -24,7 +24,28 @@ static void i8042_update(I8042State *s)
     irq_set(s->irq[I8042_PORT_AUX], aux_irq);
 }
 
-void i8042_push(I8042State *s, unsigned port, uint8_t byte)
+/* The 8042's set 2 -> set 1 translation for bytes below 0x80 (IBM PC/AT technical reference). */
+static const uint8_t i8042_xlate_table[128] = {
+    0xff, 0x43, 0x41, 0x3f, 0x3d, 0x3b, 0x3c, 0x58, 0x64, 0x44, 0x42, 0x40, 0x3e, 0x0f, 0x29, 0x59,
+    0x65, 0x38, 0x2a, 0x70, 0x1d, 0x10, 0x02, 0x5a, 0x66, 0x71, 0x2c, 0x1f, 0x1e, 0x11, 0x03, 0x5b,
+    0x67, 0x2e, 0x2d, 0x20, 0x12, 0x05, 0x04, 0x5c, 0x68, 0x39, 0x2f, 0x21, 0x14, 0x13, 0x06, 0x5d,
+    0x69, 0x31, 0x30, 0x23, 0x22, 0x15, 0x07, 0x5e, 0x6a, 0x72, 0x32, 0x24, 0x16, 0x08, 0x09, 0x5f,
+    0x6b, 0x33, 0x25, 0x17, 0x18, 0x0b, 0x0a, 0x60, 0x6c, 0x34, 0x35, 0x26, 0x27, 0x19, 0x0c, 0x61,
+    0x6d, 0x73, 0x28, 0x74, 0x1a, 0x0d, 0x62, 0x6e, 0x3a, 0x36, 0x1c, 0x1b, 0x75, 0x2b, 0x63, 0x76,
+    0x55, 0x56, 0x77, 0x78, 0x79, 0x7a, 0x0e, 0x7b, 0x7c, 0x4f, 0x7d, 0x4b, 0x47, 0x7e, 0x7f, 0x6f,
+    0x52, 0x53, 0x50, 0x4c, 0x4d, 0x48, 0x01, 0x45, 0x57, 0x4e, 0x51, 0x4a, 0x37, 0x49, 0x46, 0x54,
+};
+
+uint8_t i8042_translate(uint8_t byte)
+{
+    if (byte == 0x83) {                      /* F7, the one set 2 code above 0x7f */
+        return 0x41;
+    }
+    return byte < 0x80 ? i8042_xlate_table[byte] : byte;
+}
+
+/* Queues a byte as is (controller replies, 0xd2/0xd3 writes, translated device bytes). */
+static void i8042_queue(I8042State *s, unsigned port, uint8_t byte)
 {
     if (s->count == I8042_QUEUE_SIZE) {
         return;
@@ -34,6 +55,36 @@ void i8042_push(I8042State *s, unsigned port, uint8_t byte)
     s->queue_port[tail] = port;
     s->count++;
     i8042_update(s);
+}
+
+void i8042_push(I8042State *s, unsigned port, uint8_t byte)
+{
+    if (port == I8042_PORT_KBD && (s->ctr & I8042_CTR_XLATE)) {
+        if (byte == 0xf0) {
+            s->xlate_break = true;
+            return;
+        }
+        byte = i8042_translate(byte) | (s->xlate_break ? 0x80 : 0);
+        s->xlate_break = false;
+    }
+    i8042_queue(s, port, byte);
+}
+
+bool i8042_can_push(const I8042State *s, unsigned port)
+{
+    uint8_t disabled = port == I8042_PORT_AUX ? I8042_CTR_AUXDIS : I8042_CTR_KBDDIS;
+    return s->count < I8042_QUEUE_SIZE && !(s->ctr & disabled);
+}
+
+/* Lets the devices refill the queue (after a read, or when a port is enabled again). */
+static void i8042_pull(I8042State *s)
+{
+    for (unsigned port = 0; port < I8042_NUM_PORTS; port++) {
+        I8042Device *d = s->dev[port];
+        if (d && d->pull && i8042_can_push(s, port)) {
+            d->pull(d->opaque);
+        }
+    }
 }
 
 void i8042_attach(I8042State *s, unsigned port, I8042Device *dev)
@@ -70,7 +121,7 @@ static void i8042_command(I8042State *s, uint8_t cmd)
     s->status |= I8042_STAT_CMD;
     switch (cmd) {
     case 0x20:                               /* read command byte */
-        i8042_push(s, I8042_PORT_CTRL, s->ctr);
+        i8042_queue(s, I8042_PORT_CTRL, s->ctr);
         break;
     case 0x60:                               /* write command byte */
     case 0xd1:                               /* write output port */
@@ -87,11 +138,11 @@ static void i8042_command(I8042State *s, uint8_t cmd)
         break;
     case 0xa9:                               /* test mouse port: no error */
     case 0xab:                               /* test keyboard port: no error */
-        i8042_push(s, I8042_PORT_CTRL, 0x00);
+        i8042_queue(s, I8042_PORT_CTRL, 0x00);
         break;
     case 0xaa:                               /* self test: passed, system flag set */
         s->status |= I8042_STAT_SYS;
-        i8042_push(s, I8042_PORT_CTRL, 0x55);
+        i8042_queue(s, I8042_PORT_CTRL, 0x55);
         break;
     case 0xad:
         s->ctr |= I8042_CTR_KBDDIS;
@@ -100,10 +151,10 @@ static void i8042_command(I8042State *s, uint8_t cmd)
         s->ctr &= ~I8042_CTR_KBDDIS;
         break;
     case 0xc0:                               /* read input port: keyboard not inhibited */
-        i8042_push(s, I8042_PORT_CTRL, 0x80);
+        i8042_queue(s, I8042_PORT_CTRL, 0x80);
         break;
     case 0xd0:                               /* read output port */
-        i8042_push(s, I8042_PORT_CTRL, s->outport);
+        i8042_queue(s, I8042_PORT_CTRL, s->outport);
         break;
     case 0xdd:                               /* A20 off */
         s->outport &= ~I8042_OUT_A20;
@@ -119,6 +170,7 @@ static void i8042_command(I8042State *s, uint8_t cmd)
         break;
     }
     i8042_update(s);
+    i8042_pull(s);
 }
 
 static void i8042_data(I8042State *s, uint8_t val)
@@ -135,10 +187,10 @@ static void i8042_data(I8042State *s, uint8_t val)
         i8042_set_outport(s, val);
         break;
     case 0xd2:
-        i8042_push(s, I8042_PORT_KBD, val);
+        i8042_queue(s, I8042_PORT_KBD, val);
         break;
     case 0xd3:
-        i8042_push(s, I8042_PORT_AUX, val);
+        i8042_queue(s, I8042_PORT_AUX, val);
         break;
     case 0xd4:
         i8042_send_to_device(s, I8042_PORT_AUX, val);
@@ -148,6 +200,7 @@ static void i8042_data(I8042State *s, uint8_t val)
         break;
     }
     i8042_update(s);
+    i8042_pull(s);
 }
 
 static uint64_t i8042_data_read(void *opaque, uint64_t addr, unsigned size)
@@ -160,7 +213,11 @@ static uint64_t i8042_data_read(void *opaque, uint64_t addr, unsigned size)
     uint8_t v = s->queue[s->head];
     s->head = (s->head + 1) % I8042_QUEUE_SIZE;
     s->count--;
+    /* the output buffer empties before the next byte loads: one interrupt edge per byte */
+    irq_set(s->irq[I8042_PORT_KBD], 0);
+    irq_set(s->irq[I8042_PORT_AUX], 0);
     i8042_update(s);
+    i8042_pull(s);
     return v;
 }
 
@@ -204,6 +261,7 @@ static void i8042_reset(Object *obj)
     s->ctr = I8042_CTR_KBDINT | I8042_CTR_XLATE;
     s->outport = I8042_OUT_RESET | I8042_OUT_A20;
     s->pending_cmd = 0;
+    s->xlate_break = false;
     s->head = s->count = 0;
     i8042_update(s);
 }

@@ -38,6 +38,8 @@ typedef struct I8042Device {
     /* The guest sent byte to the device. */
     void (*write)(void *opaque, uint8_t byte);
     void *opaque;
+    /* Optional: the controller may take bytes again (check i8042_can_push). */
+    void (*pull)(void *opaque);
 } I8042Device;
 
 typedef struct I8042State {
@@ -49,6 +51,7 @@ typedef struct I8042State {
     uint8_t ctr;                       /* command byte */
     uint8_t outport;
     uint8_t pending_cmd;               /* command waiting for its data byte, or 0 */
+    bool xlate_break;                  /* translation saw 0xf0: the next code is a break */
     /* bytes for the guest: from the controller or a device, in order */
     uint8_t queue[I8042_QUEUE_SIZE];
     uint8_t queue_port[I8042_QUEUE_SIZE];
@@ -59,7 +62,12 @@ extern const ObjectClass i8042_class;
 
 /* Connects dev to port (I8042_PORT_KBD or I8042_PORT_AUX). */
 void i8042_attach(I8042State *s, unsigned port, I8042Device *dev);
-/* A device's byte for the guest (dropped when the controller's queue is full). */
+/* A device's byte for the guest (dropped when the controller's queue is full). Keyboard
+ * bytes are translated from scan code set 2 to set 1 while the command byte has XLATE. */
 void i8042_push(I8042State *s, unsigned port, uint8_t byte);
+/* True when the controller takes a byte from port now (room, port not disabled). */
+bool i8042_can_push(const I8042State *s, unsigned port);
+/* Set 1 code the controller's translation makes of set 2 byte (0xf0 prefixes a break). */
+uint8_t i8042_translate(uint8_t byte);
 
 #endif
