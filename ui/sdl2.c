@@ -8,6 +8,8 @@
 #include "config.h"
 
 #if CONFIG_SDL
+#include <stdlib.h>
+#include <string.h>
 #include <SDL.h>
 #include <glib.h>
 #include "hw/core/machine.h"
@@ -246,19 +248,66 @@ static const DisplayListenerOps sdl_listener_ops = {
     .dpy_refresh = sdl_dpy_refresh,
 };
 
+/* True when SDL's video driver `name` may show a window here: its display server is named in
+ * the environment (so probing it prints nothing), and it is not a driver that draws nowhere. */
+static bool sdl_driver_usable(const char *name)
+{
+    if (!strcmp(name, "x11")) {
+        return getenv("DISPLAY") != NULL;
+    }
+    if (!strcmp(name, "wayland")) {
+        return getenv("WAYLAND_DISPLAY") != NULL && getenv("XDG_RUNTIME_DIR") != NULL;
+    }
+    return strcmp(name, "offscreen") && strcmp(name, "dummy") && strcmp(name, "evdev");
+}
+
+/* Starts SDL's video with the driver $SDL_VIDEODRIVER names, else the first driver that shows
+ * a window on this host; fails when there is none (never falls back to an invisible one). */
+static bool sdl_video_init(Error **errp)
+{
+    GString *tried;
+
+    if (getenv("SDL_VIDEODRIVER")) {
+        if (SDL_Init(SDL_INIT_VIDEO) < 0) {
+            error_setg(errp, "Could not initialize SDL (%s)", SDL_GetError());
+            return false;
+        }
+        return true;
+    }
+    tried = g_string_new(NULL);
+    for (int i = 0; i < SDL_GetNumVideoDrivers(); i++) {
+        const char *name = SDL_GetVideoDriver(i);
+
+        if (!sdl_driver_usable(name)) {
+            continue;
+        }
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, name);
+        if (SDL_Init(SDL_INIT_VIDEO) == 0) {
+            g_string_free(tried, true);
+            return true;
+        }
+        g_string_append_printf(tried, "%s%s: %s", tried->len ? "; " : "", name,
+                               SDL_GetError());
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    }
+    error_setg(errp, "Could not initialize SDL: no usable display (DISPLAY and WAYLAND_DISPLAY "
+               "are not set or not reachable%s%s)", tried->len ? "; " : "", tried->str);
+    g_string_free(tried, true);
+    return false;
+}
+
 bool sdl_display_start(bool full_screen, bool window_close, Error **errp)
 {
-    SdlDisplay *s = g_new0(SdlDisplay, 1);
-    char *title = console_window_title();
+    SdlDisplay *s;
+    char *title;
 
     /* Vessel's own handlers deal with SIGINT and SIGTERM. */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
-    if (SDL_Init(SDL_INIT_VIDEO) < 0) {
-        error_setg(errp, "Could not initialize SDL (%s)", SDL_GetError());
-        g_free(title);
-        g_free(s);
+    if (!sdl_video_init(errp)) {
         return false;
     }
+    s = g_new0(SdlDisplay, 1);
+    title = console_window_title();
     s->full_screen = full_screen;
     s->window_close = window_close;
     s->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,

@@ -83,7 +83,12 @@ class Guest:
             self.sh("printf '\\%03o\\%03o\\%03o\\000' > /tmp/b%d; "
                     "for k in $(seq 18); do cat /tmp/b%d /tmp/b%d > /tmp/t; mv /tmp/t /tmp/b%d; "
                     "done" % (b, g, r, i, i, i, i))
-        self.sh("cat /tmp/b0 /tmp/b1 /tmp/b2 > /dev/fb0")
+        # One write per band, each many scanlines long: Linux 6.1's fbdev emulation turns a
+        # write that covers exactly one whole scanline (what cat's 4 KiB writes are at
+        # 1024x32bpp) into an empty damage rectangle, and such rows never reach the device.
+        for i in range(len(BANDS)):
+            self.sh("dd if=/tmp/b%d of=/dev/fb0 bs=1048576 seek=%d conv=notrunc 2>/dev/null"
+                    % (i, i))
         time.sleep(1)
 
     def close(self):
@@ -116,15 +121,29 @@ def read_png(path):
     return width, height, rows
 
 
+def parse_ppm(data):
+    """A binary 8-bit PPM (P6) as (w, h, pixels); '#' comments may sit between header fields
+    (ImageMagick writes one for XWD input)."""
+    fields, pos = [], 0
+    while len(fields) < 4:
+        m = re.compile(rb"\s*(?:#[^\n]*\n\s*)*(\S+)").match(data, pos)
+        assert m, "truncated PPM header"
+        fields.append(m.group(1))
+        pos = m.end()
+    assert fields[0] == b"P6" and fields[3] == b"255", fields
+    width, height = int(fields[1]), int(fields[2])
+    pix = data[pos + 1:pos + 1 + width * height * 3]
+    assert len(pix) == width * height * 3, "short PPM"
+    return width, height, pix
+
+
 def read_image(path):
     """Any image ImageMagick reads (JPEG, XWD, PNG) as (w, h, rows of RGB bytes)."""
     if not shutil.which("convert"):
         raise testlib.Skip("ImageMagick (convert) is not installed")
     ppm = subprocess.run(["convert", path, "-depth", "8", "ppm:-"], check=True,
                          stdout=subprocess.PIPE).stdout
-    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
-    width, height = int(m.group(1)), int(m.group(2))
-    pix = ppm[m.end():]
+    width, height, pix = parse_ppm(ppm)
     return width, height, [pix[y * width * 3:(y + 1) * width * 3] for y in range(height)]
 
 
@@ -236,7 +255,7 @@ def test_vnc_snapshot_and_keys():
         assert info["enabled"] and info["service"] == str(5900 + n), info
         assert info["auth"] == "none"
         # A shell reading the virtual terminal, answering on the serial port.
-        guest.sh("setsid sh -c 'exec sh </dev/tty1 >/dev/ttyS0 2>&1' &")
+        guest.sh("(setsid sh -c 'exec sh </dev/tty1 >/dev/ttyS0 2>&1' &)")
         time.sleep(1)
         rfb = Rfb(5900 + n)
         assert (rfb.width, rfb.height) == (WIDTH, HEIGHT)
@@ -305,3 +324,16 @@ def test_sdl_window_under_xvfb():
             guest.close()
         xvfb.kill()
         xvfb.wait()
+
+
+def test_sdl_without_display_fails():
+    """-display sdl with no X or Wayland display: one error line and exit status 1."""
+    binary = testlib.require_emulator()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    r = subprocess.run([binary, "-M", "virt", "-m", "64", "-display", "sdl", "-serial", "none",
+                        "-monitor", "none"], env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30, text=True)
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 1, (r.returncode, r.stdout)
+    assert len(lines) == 1 and "Could not initialize SDL" in lines[0], r.stdout
