@@ -345,6 +345,13 @@ static void build_dsdt(GByteArray *b, const AcpiBuildInfo *info)
     aml_device(sb, "COM2", build_isa_device("PNP0501", 2, 0x2f8, 8, PC_IRQ_COM2, -1));
     aml_device(sb, "RTC", build_isa_device("PNP0B00", 0, 0x70, 2, PC_IRQ_RTC, -1));
     aml_device(sb, "KBD", build_isa_device("PNP0303", 0, 0x60, 1, 1, 0x64));
+    /* The PS/2 mouse on the i8042's aux port: IRQ 12 only (Linux enables the port for it). */
+    GByteArray *mou = g_byte_array_new();
+    aml_name_eisaid(mou, "_HID", "PNP0F13");
+    GByteArray *mou_res = g_byte_array_new();
+    res_irq(mou_res, PC_IRQ_MOUSE);
+    aml_name_crs(mou, "_CRS", mou_res);
+    aml_device(sb, "MOU", mou);
     if (info->ecam_size) {
         /* Motherboard resources: the ECAM window, as Linux wants it reserved. */
         GByteArray *d = g_byte_array_new();

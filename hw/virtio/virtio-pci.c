@@ -330,6 +330,14 @@ VIRTIO_PCI_WRAPPER_CLASS(virtio_net_pci_class, "virtio-net-pci", "virtio-net-dev
                          0x020000, "virtio network device (PCI)");
 VIRTIO_PCI_WRAPPER_CLASS(virtio_balloon_pci_class, "virtio-balloon-pci",
                          "virtio-balloon-device", 5, 0x00ff00, "virtio memory balloon (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_gpu_pci_class, "virtio-gpu-pci", "virtio-gpu-device", 16,
+                         0x038000, "Virtio GPU (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_keyboard_pci_class, "virtio-keyboard-pci",
+                         "virtio-keyboard-device", 18, 0x098000, "Virtio keyboard (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_mouse_pci_class, "virtio-mouse-pci", "virtio-mouse-device",
+                         18, 0x098000, "Virtio mouse (PCI)");
+VIRTIO_PCI_WRAPPER_CLASS(virtio_tablet_pci_class, "virtio-tablet-pci", "virtio-tablet-device",
+                         18, 0x098000, "Virtio tablet (PCI)");
 
 static void __attribute__((constructor)) virtio_pci_register(void)
 {
@@ -337,4 +345,8 @@ static void __attribute__((constructor)) virtio_pci_register(void)
     object_class_register(&virtio_blk_pci_class.pc.oc);
     object_class_register(&virtio_net_pci_class.pc.oc);
     object_class_register(&virtio_balloon_pci_class.pc.oc);
+    object_class_register(&virtio_gpu_pci_class.pc.oc);
+    object_class_register(&virtio_keyboard_pci_class.pc.oc);
+    object_class_register(&virtio_mouse_pci_class.pc.oc);
+    object_class_register(&virtio_tablet_pci_class.pc.oc);
 }

@@ -8,7 +8,7 @@
  * The modern virtio-pci transport (virtio 1.2, 4.1): common, notify, ISR and device
  * configuration structures in BAR 4 (64-bit memory), MSI-X (one vector per queue plus the
  * config vector) in BAR 1, INTA# when MSI-X is off. The QEMU-named wrappers virtio-blk-pci,
- * virtio-net-pci and virtio-balloon-pci own the transport-independent device as their child
+ * virtio-net-pci, virtio-balloon-pci, virtio-gpu-pci and virtio-keyboard/mouse/tablet-pci own the transport-independent device as their child
  * "virtio-backend" and hand it every property they do not have (property_delegate).
  */
 
