@@ -8,6 +8,7 @@
 #include "config.h"
 
 #if CONFIG_SDL
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <SDL.h>
@@ -16,6 +17,65 @@
 #include "ui/console.h"
 #include "ui/display.h"
 #include "ui/input.h"
+
+/* libSDL2 is opened when the window starts (dlopen): a VMM without -display sdl maps none of
+ * SDL's dependencies (X11, Wayland, audio codecs: some 40 libraries and 6 MiB of RSS). */
+#define SDL_LIBRARY "libSDL2-2.0.so.0"
+#define SDL_FUNCS(F) \
+    F(SDL_CreateRenderer) \
+    F(SDL_CreateTexture) \
+    F(SDL_CreateWindow) \
+    F(SDL_DestroyTexture) \
+    F(SDL_DestroyWindow) \
+    F(SDL_GetError) \
+    F(SDL_GetNumVideoDrivers) \
+    F(SDL_GetVideoDriver) \
+    F(SDL_Init) \
+    F(SDL_PollEvent) \
+    F(SDL_Quit) \
+    F(SDL_QuitSubSystem) \
+    F(SDL_RenderClear) \
+    F(SDL_RenderCopy) \
+    F(SDL_RenderPresent) \
+    F(SDL_RenderSetLogicalSize) \
+    F(SDL_SetHint) \
+    F(SDL_SetRelativeMouseMode) \
+    F(SDL_SetWindowFullscreen) \
+    F(SDL_SetWindowGrab) \
+    F(SDL_SetWindowSize) \
+    F(SDL_SetWindowTitle) \
+    F(SDL_UpdateTexture)
+#define SDL_FUNC_PTR(name) __typeof__(name) *name;
+static struct { SDL_FUNCS(SDL_FUNC_PTR) } sdl_lib;
+
+/* Opens libSDL2 and resolves every function this file calls (once). */
+static bool sdl_library_load(Error **errp)
+{
+    static void *handle;
+    const char *missing = NULL;
+
+    if (handle) {
+        return true;
+    }
+    handle = dlopen(SDL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        error_setg(errp, "Could not load SDL: %s (Debian package: libsdl2-2.0-0)", dlerror());
+        return false;
+    }
+#define SDL_FUNC_LOAD(name) \
+    if (!missing && !(sdl_lib.name = dlsym(handle, G_STRINGIFY(name)))) { \
+        missing = G_STRINGIFY(name); \
+    }
+    SDL_FUNCS(SDL_FUNC_LOAD)
+#undef SDL_FUNC_LOAD
+    if (missing) {
+        error_setg(errp, "Could not load SDL: %s lacks %s", SDL_LIBRARY, missing);
+        dlclose(handle);
+        handle = NULL;
+        return false;
+    }
+    return true;
+}
 
 typedef struct SdlDisplay {
     DisplayListener dl;
@@ -39,7 +99,7 @@ static void sdl_update_title(SdlDisplay *s)
                              : g_strdup(base);
 
     if (!s->title || strcmp(title, s->title)) {
-        SDL_SetWindowTitle(s->window, title);
+        sdl_lib.SDL_SetWindowTitle(s->window, title);
         g_free(s->title);
         s->title = title;
     } else {
@@ -51,9 +111,9 @@ static void sdl_update_title(SdlDisplay *s)
 static void sdl_set_grab(SdlDisplay *s, bool grab)
 {
     s->grabbed = grab;
-    SDL_SetWindowGrab(s->window, grab ? SDL_TRUE : SDL_FALSE);
+    sdl_lib.SDL_SetWindowGrab(s->window, grab ? SDL_TRUE : SDL_FALSE);
     /* Relative mode hides the cursor and reports motion deltas. */
-    SDL_SetRelativeMouseMode(grab && !input_wants_abs() ? SDL_TRUE : SDL_FALSE);
+    sdl_lib.SDL_SetRelativeMouseMode(grab && !input_wants_abs() ? SDL_TRUE : SDL_FALSE);
     sdl_update_title(s);
 }
 
@@ -63,16 +123,16 @@ static void sdl_dpy_switch(DisplayListener *dl, DisplaySurface *surface)
 
     s->surface = surface;
     if (s->texture) {
-        SDL_DestroyTexture(s->texture);
+        sdl_lib.SDL_DestroyTexture(s->texture);
     }
-    s->texture = SDL_CreateTexture(s->renderer, SDL_PIXELFORMAT_RGB888,
+    s->texture = sdl_lib.SDL_CreateTexture(s->renderer, SDL_PIXELFORMAT_RGB888,
                                    SDL_TEXTUREACCESS_STREAMING, surface->width, surface->height);
-    SDL_RenderSetLogicalSize(s->renderer, surface->width, surface->height);
+    sdl_lib.SDL_RenderSetLogicalSize(s->renderer, surface->width, surface->height);
     if (!s->full_screen) {
-        SDL_SetWindowSize(s->window, surface->width, surface->height);
+        sdl_lib.SDL_SetWindowSize(s->window, surface->width, surface->height);
     }
     if (s->texture) {
-        SDL_UpdateTexture(s->texture, NULL, surface_data(surface), surface_stride(surface));
+        sdl_lib.SDL_UpdateTexture(s->texture, NULL, surface_data(surface), surface_stride(surface));
     }
     s->present = true;
 }
@@ -85,7 +145,7 @@ static void sdl_dpy_update(DisplayListener *dl, int x, int y, int w, int h)
                             y * surface_stride(s->surface) + x * 4;
 
     if (s->texture) {
-        SDL_UpdateTexture(s->texture, &r, pixels, surface_stride(s->surface));
+        sdl_lib.SDL_UpdateTexture(s->texture, &r, pixels, surface_stride(s->surface));
         s->present = true;
     }
 }
@@ -97,9 +157,9 @@ static bool sdl_hotkey(SdlDisplay *s, SDL_Scancode sc)
         sdl_set_grab(s, !s->grabbed);
     } else if (sc == SDL_SCANCODE_F) {
         s->full_screen = !s->full_screen;
-        SDL_SetWindowFullscreen(s->window, s->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+        sdl_lib.SDL_SetWindowFullscreen(s->window, s->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
         if (!s->full_screen && s->surface) {
-            SDL_SetWindowSize(s->window, s->surface->width, s->surface->height);
+            sdl_lib.SDL_SetWindowSize(s->window, s->surface->width, s->surface->height);
         }
     } else if (sc >= SDL_SCANCODE_1 && sc <= SDL_SCANCODE_9) {
         input_release_all_keys();
@@ -204,7 +264,7 @@ static void sdl_dpy_refresh(DisplayListener *dl)
     SdlDisplay *s = dl->opaque;
     SDL_Event ev;
 
-    while (SDL_PollEvent(&ev)) {
+    while (sdl_lib.SDL_PollEvent(&ev)) {
         switch (ev.type) {
         case SDL_KEYDOWN:
         case SDL_KEYUP:
@@ -234,9 +294,9 @@ static void sdl_dpy_refresh(DisplayListener *dl)
     }
     sdl_update_title(s);
     if (s->present && s->texture) {
-        SDL_RenderClear(s->renderer);
-        SDL_RenderCopy(s->renderer, s->texture, NULL, NULL);
-        SDL_RenderPresent(s->renderer);
+        sdl_lib.SDL_RenderClear(s->renderer);
+        sdl_lib.SDL_RenderCopy(s->renderer, s->texture, NULL, NULL);
+        sdl_lib.SDL_RenderPresent(s->renderer);
         s->present = false;
     }
 }
@@ -268,27 +328,27 @@ static bool sdl_video_init(Error **errp)
     GString *tried;
 
     if (getenv("SDL_VIDEODRIVER")) {
-        if (SDL_Init(SDL_INIT_VIDEO) < 0) {
-            error_setg(errp, "Could not initialize SDL (%s)", SDL_GetError());
+        if (sdl_lib.SDL_Init(SDL_INIT_VIDEO) < 0) {
+            error_setg(errp, "Could not initialize SDL (%s)", sdl_lib.SDL_GetError());
             return false;
         }
         return true;
     }
     tried = g_string_new(NULL);
-    for (int i = 0; i < SDL_GetNumVideoDrivers(); i++) {
-        const char *name = SDL_GetVideoDriver(i);
+    for (int i = 0; i < sdl_lib.SDL_GetNumVideoDrivers(); i++) {
+        const char *name = sdl_lib.SDL_GetVideoDriver(i);
 
         if (!sdl_driver_usable(name)) {
             continue;
         }
-        SDL_SetHint(SDL_HINT_VIDEODRIVER, name);
-        if (SDL_Init(SDL_INIT_VIDEO) == 0) {
+        sdl_lib.SDL_SetHint(SDL_HINT_VIDEODRIVER, name);
+        if (sdl_lib.SDL_Init(SDL_INIT_VIDEO) == 0) {
             g_string_free(tried, true);
             return true;
         }
         g_string_append_printf(tried, "%s%s: %s", tried->len ? "; " : "", name,
-                               SDL_GetError());
-        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+                               sdl_lib.SDL_GetError());
+        sdl_lib.SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
     error_setg(errp, "Could not initialize SDL: no usable display (DISPLAY and WAYLAND_DISPLAY "
                "are not set or not reachable%s%s)", tried->len ? "; " : "", tried->str);
@@ -301,8 +361,11 @@ bool sdl_display_start(bool full_screen, bool window_close, Error **errp)
     SdlDisplay *s;
     char *title;
 
+    if (!sdl_library_load(errp)) {
+        return false;
+    }
     /* Vessel's own handlers deal with SIGINT and SIGTERM. */
-    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    sdl_lib.SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     if (!sdl_video_init(errp)) {
         return false;
     }
@@ -310,18 +373,18 @@ bool sdl_display_start(bool full_screen, bool window_close, Error **errp)
     title = console_window_title();
     s->full_screen = full_screen;
     s->window_close = window_close;
-    s->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+    s->window = sdl_lib.SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
                                  640, 480, full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
     g_free(title);
     if (s->window) {
-        s->renderer = SDL_CreateRenderer(s->window, -1, 0);
+        s->renderer = sdl_lib.SDL_CreateRenderer(s->window, -1, 0);
     }
     if (!s->renderer) {
-        error_setg(errp, "Could not open the SDL window (%s)", SDL_GetError());
+        error_setg(errp, "Could not open the SDL window (%s)", sdl_lib.SDL_GetError());
         if (s->window) {
-            SDL_DestroyWindow(s->window);
+            sdl_lib.SDL_DestroyWindow(s->window);
         }
-        SDL_Quit();
+        sdl_lib.SDL_Quit();
         g_free(s);
         return false;
     }

@@ -98,7 +98,62 @@ bool vnc_enabled(void)
 }
 
 #if CONFIG_VNC
+#include <dlfcn.h>
 #include <rfb/rfb.h>
+
+/* LibVNCServer is opened when the server starts (dlopen): a VMM without -vnc maps neither it
+ * nor its dependencies (GnuTLS, p11-kit, libgcrypt...: about 3 MiB of RSS). */
+#define VNC_LIBRARY "libvncserver.so.1"
+#define VNC_FUNCS(F) \
+    F(rfbCheckPasswordByList) \
+    F(rfbClientIteratorNext) \
+    F(rfbGetClientIterator) \
+    F(rfbGetScreen) \
+    F(rfbInitServer) \
+    F(rfbMarkRectAsModified) \
+    F(rfbNewFramebuffer) \
+    F(rfbProcessEvents) \
+    F(rfbReleaseClientIterator) \
+    F(rfbScreenCleanup)
+#define VNC_FUNC_PTR(name) __typeof__(name) *name;
+static struct {
+    VNC_FUNCS(VNC_FUNC_PTR)
+    rfbLogProc *rfbLog;         /* the library's log hooks (variables) */
+    rfbLogProc *rfbErr;
+} vnc_lib;
+
+/* Opens LibVNCServer and resolves every symbol this file uses, under the names rfb.h maps
+ * them to (rfbInitServer is a macro), once. */
+static bool vnc_library_load(Error **errp)
+{
+    static void *handle;
+    const char *missing = NULL;
+
+    if (handle) {
+        return true;
+    }
+    handle = dlopen(VNC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        error_setg(errp, "Failed to start VNC server: %s (Debian package: libvncserver1)",
+                   dlerror());
+        return false;
+    }
+#define VNC_FUNC_LOAD(name) \
+    if (!missing && !(vnc_lib.name = dlsym(handle, G_STRINGIFY(name)))) { \
+        missing = G_STRINGIFY(name); \
+    }
+    VNC_FUNCS(VNC_FUNC_LOAD)
+    VNC_FUNC_LOAD(rfbLog)
+    VNC_FUNC_LOAD(rfbErr)
+#undef VNC_FUNC_LOAD
+    if (missing) {
+        error_setg(errp, "Failed to start VNC server: %s lacks %s", VNC_LIBRARY, missing);
+        dlclose(handle);
+        handle = NULL;
+        return false;
+    }
+    return true;
+}
 
 typedef struct VncServer {
     rfbScreenInfoPtr screen;
@@ -132,20 +187,20 @@ static void vnc_dpy_switch(DisplayListener *dl, DisplaySurface *surface)
         s->screen->paddedWidthInBytes != surface_stride(surface)) {
         /* Clients that support it get a desktop resize; the others are dropped by the
          * library, as QEMU does for clients without DesktopSize. */
-        rfbNewFramebuffer(s->screen, (char *)surface_data(surface), surface->width,
+        vnc_lib.rfbNewFramebuffer(s->screen, (char *)surface_data(surface), surface->width,
                           surface->height, 8, 3, 4);
         vnc_set_format(s->screen);
     } else {
         s->screen->frameBuffer = (char *)surface_data(surface);
     }
-    rfbMarkRectAsModified(s->screen, 0, 0, surface->width, surface->height);
+    vnc_lib.rfbMarkRectAsModified(s->screen, 0, 0, surface->width, surface->height);
 }
 
 static void vnc_dpy_update(DisplayListener *dl, int x, int y, int w, int h)
 {
     VncServer *s = dl->opaque;
 
-    rfbMarkRectAsModified(s->screen, x, y, x + w, y + h);
+    vnc_lib.rfbMarkRectAsModified(s->screen, x, y, x + w, y + h);
 }
 
 static void vnc_dpy_refresh(DisplayListener *dl)
@@ -153,7 +208,7 @@ static void vnc_dpy_refresh(DisplayListener *dl)
     VncServer *s = dl->opaque;
 
     /* Reads what clients sent (their events arrive here) and sends pending updates. */
-    rfbProcessEvents(s->screen, 0);
+    vnc_lib.rfbProcessEvents(s->screen, 0);
 }
 
 static const DisplayListenerOps vnc_listener_ops = {
@@ -203,7 +258,7 @@ static void vnc_pointer_event(int mask, int x, int y, rfbClientPtr cl)
 /* Without a password set, password=on refuses every client, as QEMU does. */
 static rfbBool vnc_check_password(rfbClientPtr cl, const char *response, int len)
 {
-    return vnc->password_list[0] && rfbCheckPasswordByList(cl, response, len);
+    return vnc->password_list[0] && vnc_lib.rfbCheckPasswordByList(cl, response, len);
 }
 
 bool vnc_display_start(Error **errp)
@@ -211,9 +266,13 @@ bool vnc_display_start(Error **errp)
     VncServer *s = g_new0(VncServer, 1);
     rfbScreenInfoPtr screen;
 
-    rfbLog = vnc_log_quiet;
-    rfbErr = vnc_log_quiet;
-    screen = rfbGetScreen(NULL, NULL, 640, 480, 8, 3, 4);
+    if (!vnc_library_load(errp)) {
+        g_free(s);
+        return false;
+    }
+    *vnc_lib.rfbLog = vnc_log_quiet;
+    *vnc_lib.rfbErr = vnc_log_quiet;
+    screen = vnc_lib.rfbGetScreen(NULL, NULL, 640, 480, 8, 3, 4);
     if (!screen) {
         error_setg(errp, "Failed to start VNC server: out of memory");
         g_free(s);
@@ -238,11 +297,11 @@ bool vnc_display_start(Error **errp)
     }
     s->screen = screen;
     vnc = s;
-    rfbInitServer(screen);
+    vnc_lib.rfbInitServer(screen);
     if (screen->listenSock == RFB_INVALID_SOCKET) {
         error_setg(errp, "Failed to start VNC server: could not listen on %s:%d",
                    vnc_cfg.host ? vnc_cfg.host : "0.0.0.0", screen->port);
-        rfbScreenCleanup(screen);
+        vnc_lib.rfbScreenCleanup(screen);
         g_free(s);
         vnc = NULL;
         return false;
@@ -280,8 +339,8 @@ void vnc_foreach_client(void (*fn)(const char *host, int port, void *opaque), vo
     if (!vnc) {
         return;
     }
-    it = rfbGetClientIterator(vnc->screen);
-    while ((cl = rfbClientIteratorNext(it))) {
+    it = vnc_lib.rfbGetClientIterator(vnc->screen);
+    while ((cl = vnc_lib.rfbClientIteratorNext(it))) {
         struct sockaddr_in peer;
         socklen_t len = sizeof(peer);
         int port = 0;
@@ -292,7 +351,7 @@ void vnc_foreach_client(void (*fn)(const char *host, int port, void *opaque), vo
         }
         fn(cl->host, port, opaque);
     }
-    rfbReleaseClientIterator(it);
+    vnc_lib.rfbReleaseClientIterator(it);
 }
 
 #else
