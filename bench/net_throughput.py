@@ -15,7 +15,7 @@ Prints medians in MB/s and the Vessel/QEMU ratio (above 1 means Vessel is faster
 markdown table.
 
 Usage: bench/net_throughput.py [-n ROUNDS] [--size MIB] [--only vessel|qemu]
-                               [--vessel PATH] [--qemu PATH] [--no-tap]
+                               [--vessel PATH] [--qemu PATH] [--no-tap] [--no-user]
 """
 
 import argparse
@@ -184,6 +184,7 @@ def main():
     ap.add_argument("--vessel", default=os.path.join(ROOT, "build", "vessel"))
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64") or "")
     ap.add_argument("--no-tap", action="store_true")
+    ap.add_argument("--no-user", action="store_true", help="tap rows only")
     args = ap.parse_args()
     testlib.require_riscv_linux()
 
@@ -192,7 +193,7 @@ def main():
     tmp = tempfile.mkdtemp()
     with open(os.path.join(tmp, "big"), "wb") as f:
         f.write(b"\0" * (args.size * 1048576))
-    backends = [("user", round_user)]
+    backends = [] if args.no_user else [("user", round_user)]
     tap_note = None
     if not args.no_tap:
         tap_note = tap_setup()

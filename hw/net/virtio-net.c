@@ -14,6 +14,8 @@
 #include "util/timer.h"
 
 #define VIRTIO_NET_QUEUE_SIZE 256
+/* Transmit frames sent in one go before the rest of the main loop gets a turn. */
+#define VIRTIO_NET_TX_BURST 256
 /* Largest frame a driver may hand over (64 KiB TSO payload plus headers). */
 #define VIRTIO_NET_MAX_FRAME (65536 + 256)
 #define ETH_HLEN 14
@@ -393,21 +395,30 @@ static bool virtio_net_tx_is_gso(VirtQueueElement *elem, size_t hdr_len)
     return (hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
 }
 
-/* Sends what the driver queued. On a vCPU (defer_heavy) small frames go at once, for low
- * latency, while a TSO frame hands the rest of the queue to the main loop so the guest runs
- * on meanwhile. */
-static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
+/* Hands the transmit queue to the main loop; the driver stops notifying meanwhile. */
+static void virtio_net_tx_defer(VirtIONet *n)
+{
+    virtio_queue_set_notification(n->tx_vq, false);
+    timer_mod(n->tx_timer, clock_ns());
+}
+
+/* Sends up to VIRTIO_NET_TX_BURST frames the driver queued and returns how many were taken;
+ * after a full burst the rest is left to the main loop. On a vCPU (defer_heavy) small
+ * frames go at once, for low latency, while a TSO frame hands the rest of the queue to the
+ * main loop so the guest runs on meanwhile. Stops early when the peer queued a frame
+ * (tx_waiting: notifications stay off until tx_done). */
+static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
 {
     VirtIODevice *vdev = &n->parent;
     VirtQueue *vq = n->tx_vq;
     size_t hdr_len = virtio_net_hdr_len(n);
-    bool pushed = false;
+    unsigned count = 0;
 
     if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
-        return;
+        return 0;
     }
     virtio_net_apply_offloads(n);
-    while (!n->tx_waiting) {
+    while (!n->tx_waiting && count < VIRTIO_NET_TX_BURST) {
         VirtQueueElement *elem = virtqueue_pop(vq, sizeof(*elem));
         bool sent;
 
@@ -419,7 +430,7 @@ static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
         }
         if (defer_heavy && virtio_net_tx_is_gso(elem, hdr_len)) {
             virtio_net_unpop(vq, &elem, 1);
-            timer_mod(n->tx_timer, clock_ns());
+            virtio_net_tx_defer(n);
             break;
         }
         if (!n->nic->peer || n->nic->link_down) {
@@ -431,13 +442,44 @@ static void virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
                             "dropped\n", virtio_iov_size(elem->out_sg, elem->out_num));
         } else if (!sent) {
             n->tx_waiting = true;
+            virtio_queue_set_notification(vq, false);
         }
         virtqueue_push(vq, elem, 0);
         g_free(elem);
-        pushed = true;
+        count++;
     }
-    if (pushed) {
+    if (count) {
         virtio_notify(vdev, vq);
+    }
+    if (count == VIRTIO_NET_TX_BURST && !n->tx_waiting) {
+        virtio_net_tx_defer(n);
+    }
+    return count;
+}
+
+/* Main loop: drains the transmit queue with driver notifications off, in bursts that let
+ * the rest of the main loop run between them, then turns notifications back on and looks
+ * once more for frames queued meanwhile. */
+static void virtio_net_tx_timer(void *opaque)
+{
+    VirtIONet *n = opaque;
+    VirtIODevice *vdev = &n->parent;
+    VirtQueue *vq = n->tx_vq;
+
+    for (;;) {
+        unsigned count = virtio_net_flush_tx(n, false);
+
+        if (n->tx_waiting || vdev->broken || !(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+            return;
+        }
+        if (count == VIRTIO_NET_TX_BURST) {
+            return;
+        }
+        virtio_queue_set_notification(vq, true);
+        if (virtio_queue_empty(vq)) {
+            return;
+        }
+        virtio_queue_set_notification(vq, false);
     }
 }
 
@@ -447,23 +489,19 @@ static void virtio_net_tx_done(NetClientState *nc, ssize_t len)
 
     if (n->tx_waiting && net_client_queued(nc->peer) == 0) {
         n->tx_waiting = false;
-        virtio_net_flush_tx(n, !mainloop_is_main_thread());
+        virtio_net_tx_defer(n);
     }
 }
 
-/* The driver queued frames. */
+/* The driver queued frames: sent from here unless the main loop owns the queue (a burst
+ * being drained, or the peer's queue full), when the notification raced its disabling. */
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = (VirtIONet *)vdev;
 
-    if (!timer_pending(n->tx_timer)) {
+    if (!timer_pending(n->tx_timer) && !n->tx_waiting) {
         virtio_net_flush_tx(n, !mainloop_is_main_thread());
     }
-}
-
-static void virtio_net_tx_timer(void *opaque)
-{
-    virtio_net_flush_tx(opaque, false);
 }
 
 /* ---- config, features, link ---- */

@@ -164,6 +164,7 @@ void virtio_reset(VirtIODevice *vdev)
         vq->signalled_used = 0;
         vq->signalled_used_valid = false;
         vq->inuse = 0;
+        vq->notification = true;
     }
     virtio_update_irq(vdev);
 }
@@ -262,6 +263,7 @@ VirtQueue *virtio_add_queue(VirtIODevice *vdev, unsigned size, VirtIOHandleOutpu
     vq->index = vdev->num_queues++;
     vq->num_max = size;
     vq->num = size;
+    vq->notification = true;
     vq->handle_output = handler;
     return vq;
 }
@@ -338,12 +340,36 @@ static uint16_t vring_avail_ring(const VringMap *m, unsigned i)
     return le16toh(v);
 }
 
-/* Tells the driver which avail index to notify at (event index only). */
+/* Tells the driver which avail index to notify at (event index, notifications enabled). */
 static void vring_set_avail_event(VirtQueue *vq, const VringMap *m)
 {
-    if (virtio_has_feature(vq->vdev, VIRTIO_F_RING_EVENT_IDX)) {
+    if (vq->notification && virtio_has_feature(vq->vdev, VIRTIO_F_RING_EVENT_IDX)) {
         vring_store16(m->used + VRING_USED_RING + VRING_USED_ELEM_SIZE * vq->num,
                       vq->last_avail_idx);
+    }
+}
+
+void virtio_queue_set_notification(VirtQueue *vq, bool enable)
+{
+    VringMap m;
+    if (vq->notification == enable) {
+        return;
+    }
+    vq->notification = enable;
+    if (!virtqueue_map(vq, &m)) {
+        return;
+    }
+    if (virtio_has_feature(vq->vdev, VIRTIO_F_RING_EVENT_IDX)) {
+        /* The driver notifies when its avail idx moves past avail_event. Enabled: past
+         * what it has published so far (even when we hold some back). Disabled: one behind
+         * our position, which a driver never behind us only passes 2^16 buffers later (a
+         * spurious notification, which is harmless). */
+        vring_store16(m.used + VRING_USED_RING + VRING_USED_ELEM_SIZE * vq->num,
+                      enable ? vring_avail_idx(&m) : (uint16_t)(vq->last_avail_idx - 1));
+    } else {
+        uint16_t flags = vring_load16(m.used);
+        flags = enable ? flags & ~VRING_USED_F_NO_NOTIFY : flags | VRING_USED_F_NO_NOTIFY;
+        vring_store16(m.used, flags);
     }
 }
 

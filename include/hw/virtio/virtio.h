@@ -38,6 +38,7 @@
 #define VRING_DESC_F_WRITE            2
 #define VRING_DESC_F_INDIRECT         4
 #define VRING_AVAIL_F_NO_INTERRUPT    1
+#define VRING_USED_F_NO_NOTIFY        1
 
 /* Largest queue and largest number of buffers in one element. */
 #define VIRTQUEUE_MAX_SIZE            1024
@@ -72,6 +73,7 @@ struct VirtQueue {
     uint16_t signalled_used;     /* used_idx when the driver was last interrupted */
     bool signalled_used_valid;
     unsigned inuse;              /* elements popped and not yet pushed */
+    bool notification;           /* the driver is asked to notify new buffers */
     VirtIOHandleOutput *handle_output;
 };
 
@@ -146,7 +148,8 @@ void virtio_queue_notify(VirtIODevice *vdev, unsigned n);
 
 /* Takes the next available chain; NULL when none is available or when the chain is
  * malformed (then the device is marked NEEDS_RESET). elem_size >= sizeof(VirtQueueElement)
- * is the size of the device's request structure; free the result with g_free. */
+ * is the size of the device's request structure; free the result with g_free. While
+ * notifications are enabled it publishes avail_event (event index). */
 void *virtqueue_pop(VirtQueue *vq, size_t elem_size);
 /* Returns elem to the driver through the used ring with len bytes written. */
 void virtqueue_push(VirtQueue *vq, const VirtQueueElement *elem, uint32_t len);
@@ -155,8 +158,18 @@ void virtqueue_detach_element(VirtQueue *vq, const VirtQueueElement *elem);
 /* Interrupts the driver for used buffers unless it suppressed that (event index or
  * VRING_AVAIL_F_NO_INTERRUPT). */
 void virtio_notify(VirtIODevice *vdev, VirtQueue *vq);
-/* True when no chain is available (publishes avail_event first under event index). */
+/* True when no chain is available (publishes avail_event first under event index while
+ * notifications are enabled). */
 bool virtio_queue_empty(VirtQueue *vq);
+/*
+ * Asks the driver to notify (enable) or not to notify (disable) when it makes buffers
+ * available on vq: VRING_USED_F_NO_NOTIFY, or avail_event under event index (disabled: an
+ * index just behind the device's, which the driver's additions do not reach). Suppression
+ * is only a hint the driver may ignore. Enabled again after reset. The pattern for draining
+ * a queue from another thread than the driver's: disable, pop until empty, enable, and
+ * loop while virtio_queue_empty (which orders the enable before its check) is false.
+ */
+void virtio_queue_set_notification(VirtQueue *vq, bool enable);
 
 /* The guest broke the protocol: logs msg once (-d guest_errors), sets NEEDS_RESET, raises
  * a config interrupt and stops all queue processing until reset. */
