@@ -140,3 +140,45 @@ def test_i8042_reset_restores_lapic():
     assert out.count("kbdreset: resetting") == 1, out
     assert "kbdreset: back, lvt timer masked 1" in out, out
     assert status == 0, out
+
+
+def test_smp_ap_started_by_init_sipi():
+    """The BSP wakes the APs with INIT and SIPI; each reaches long mode and prints."""
+    status, out = run_payload("smp 1", ["-smp", "2"])
+    assert "smp: ap 1 up in long mode\n" in out, out
+    assert "smp: bsp 0, 1 aps started, ids 0x0000000000000002 ok" in out, out
+    assert status == 0, out
+
+
+def test_smp_three_cpus():
+    status, out = run_payload("smp 2", ["-smp", "3"])
+    assert "smp: ap 1 up" in out and "smp: ap 2 up" in out, out
+    assert "smp: bsp 0, 2 aps started, ids 0x0000000000000006 ok" in out, out
+    assert status == 0, out
+
+
+def fnv1a(data):
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h
+
+
+def test_virtio_blk_pci_reads_sector0():
+    """The payload finds the modern virtio-pci capabilities, sets up queue 0, notifies and
+    polls the used ring; the FNV-1a of sector 0 matches the image's."""
+    sector0 = os.urandom(512)
+    with tempfile.NamedTemporaryFile(suffix=".raw") as img:
+        img.write(sector0)
+        img.truncate(3 << 20)
+        img.flush()
+        status, out = run_payload("virtio-blk",
+                                  ["-drive", "file=%s,format=raw,if=none,id=d0" % img.name,
+                                   "-device", "virtio-blk-pci,drive=d0"])
+    m = re.search(r"virtio-blk: capacity (\d+) used (\d+) status (\d+) len (\d+) "
+                  r"sector0 fnv1a 0x([0-9a-f]+)", out)
+    assert m, out
+    assert m.group(1) == str(3 << 11) and m.group(2) == "1" and m.group(3) == "0", out
+    assert int(m.group(4)) == 513, out
+    assert int(m.group(5), 16) == fnv1a(sector0), (out, hex(fnv1a(sector0)))
+    assert status == 0, out

@@ -336,6 +336,316 @@ static void test_pci(void)
     puts_(" functions\n");
 }
 
+/* ---- application processors ---- */
+
+#define AP_TRAMP 0x8000UL
+#define MAX_CPUS 8
+
+/* Application processors: the BSP copies ap_tramp..ap_tramp_end to AP_TRAMP (0x8000) and
+ * sends INIT/SIPI with vector 0x08. Real mode -> 32-bit protected mode -> long mode on the
+ * BSP's page tables (ap_cr3), a 4 KiB stack per APIC ID, then ap_main(apic_id). */
+__asm__(
+    "    .set AP_TRAMP, 0x8000\n"
+    "    .section .text.entry, \"ax\"\n"
+    "    .code16\n"
+    "    .globl ap_tramp, ap_tramp_end\n"
+    "ap_tramp:\n"
+    "    cli\n"
+    "    xor %ax, %ax\n"
+    "    mov %ax, %ds\n"
+    "    lgdtl AP_TRAMP + (ap_gdt_desc - ap_tramp)\n"
+    "    mov %cr0, %eax\n"
+    "    or $1, %eax\n"
+    "    mov %eax, %cr0\n"
+    "    ljmpl $0x08, $ap_pm32\n"
+    "    .p2align 3\n"
+    "ap_gdt_desc:\n"
+    "    .word ap_gdt_end - ap_gdt - 1\n"
+    "    .long ap_gdt\n"
+    "ap_tramp_end:\n"
+    "    .code32\n"
+    "ap_pm32:\n"
+    "    mov $0x10, %ax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    mov %ax, %ss\n"
+    "    mov %cr4, %eax\n"
+    "    or $0x220, %eax\n"
+    "    mov %eax, %cr4\n"
+    "    mov ap_cr3, %eax\n"
+    "    mov %eax, %cr3\n"
+    "    mov $0xc0000080, %ecx\n"
+    "    rdmsr\n"
+    "    or $0x100, %eax\n"
+    "    wrmsr\n"
+    "    mov %cr0, %eax\n"
+    "    or $0x80000001, %eax\n"
+    "    and $~0x6, %eax\n"
+    "    mov %eax, %cr0\n"
+    "    ljmp $0x18, $ap_long\n"
+    "    .code64\n"
+    "ap_long:\n"
+    "    mov $0x10, %ax\n"
+    "    mov %ax, %ds\n"
+    "    mov %ax, %es\n"
+    "    mov %ax, %ss\n"
+    "    mov %ax, %fs\n"
+    "    mov %ax, %gs\n"
+    "    mov $0xfee00020, %eax\n"
+    "    mov (%rax), %edi\n"
+    "    shr $24, %edi\n"
+    "    and $7, %edi\n"
+    "    mov %rdi, %rax\n"
+    "    inc %rax\n"
+    "    shl $12, %rax\n"
+    "    lea ap_stacks(%rip), %rsp\n"
+    "    add %rax, %rsp\n"
+    "    call ap_main\n"
+    "4:  cli\n"
+    "    hlt\n"
+    "    jmp 4b\n"
+    "    .section .rodata\n"
+    "    .p2align 3\n"
+    "ap_gdt:\n"
+    "    .quad 0\n"
+    "    .quad 0x00cf9a000000ffff\n"
+    "    .quad 0x00cf92000000ffff\n"
+    "    .quad 0x00af9a000000ffff\n"
+    "ap_gdt_end:\n"
+    "    .bss\n"
+    "    .p2align 12\n"
+    "ap_stacks: .skip 4096 * 8\n"
+    ".text\n");
+
+extern char ap_tramp[], ap_tramp_end[];
+static volatile uint32_t ap_count, ap_seen_ids;
+uint32_t ap_cr3;    /* the BSP's CR3 (below 4 GiB), for the APs */
+
+static void tsc_delay(uint64_t cycles)
+{
+    uint64_t t0 = rdtsc();
+    while (rdtsc() - t0 < cycles) {
+        __asm__ volatile("pause");
+    }
+}
+
+/* Runs on each AP once it reaches long mode (the BSP does not print meanwhile). */
+void ap_main(uint64_t apic_id);
+void ap_main(uint64_t apic_id)
+{
+    static volatile uint32_t print_lock;
+    while (__atomic_exchange_n(&print_lock, 1, __ATOMIC_ACQUIRE)) {
+        __asm__ volatile("pause");
+    }
+    puts_("smp: ap ");
+    putu(apic_id);
+    puts_(" up in long mode\n");
+    __atomic_store_n(&print_lock, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_or(&ap_seen_ids, 1u << apic_id, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&ap_count, 1, __ATOMIC_SEQ_CST);
+}
+
+static void lapic_ipi_others(uint32_t icr)
+{
+    mmio_write(LAPIC + 0x310, 0);
+    mmio_write(LAPIC + 0x300, icr | 3u << 18);  /* shorthand: all excluding self */
+    while (mmio_read(LAPIC + 0x300) & (1u << 12)) {    /* delivery status */
+        __asm__ volatile("pause");
+    }
+}
+
+/* INIT, then up to two SIPIs (vector AP_TRAMP >> 12) until `expected` APs check in. */
+static void test_smp(uint64_t expected)
+{
+    volatile char *dst = (volatile char *)AP_TRAMP;
+    for (char *p = ap_tramp; p < ap_tramp_end; p++) {
+        *dst++ = *p;
+    }
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    ap_cr3 = (uint32_t)cr3;
+    lapic_enable();
+    lapic_ipi_others(0x4500);                   /* INIT, level assert */
+    tsc_delay(10000000);
+    for (int i = 0; i < 2 && ap_count < expected; i++) {
+        lapic_ipi_others(0x4600 | AP_TRAMP >> 12);
+        uint64_t t0 = rdtsc();
+        while (ap_count < expected && rdtsc() - t0 < 5000000000ULL) {
+            __asm__ volatile("pause");
+        }
+    }
+    puts_("smp: bsp ");
+    putu(mmio_read(LAPIC + 0x20) >> 24);
+    puts_(", ");
+    putu(ap_count);
+    puts_(" aps started, ids ");
+    putx(ap_seen_ids);
+    puts_(ap_count == expected ? " ok\n" : " FAIL\n");
+}
+
+/* ---- virtio-blk-pci (modern transport, polled) ---- */
+
+#define VIRTIO_BAR_POOL 0xe0000000UL    /* where BARs the firmware left unassigned go */
+
+static void pci_cfg_write(unsigned slot, unsigned reg, uint32_t v)
+{
+    outl(0xcf8, 0x80000000u | slot << 11 | reg);
+    outl(0xcfc, v);
+}
+
+/* Address of BAR `bar` of slot, assigning it (and enabling memory decoding) if needed. */
+static uint64_t pci_bar_address(unsigned slot, unsigned bar)
+{
+    static uint64_t pool = VIRTIO_BAR_POOL;
+    unsigned reg = 0x10 + 4 * bar;
+    uint32_t lo = pci_cfg_read(slot, reg);
+    int is64 = (lo & 0x6) == 0x4;
+    uint64_t addr = (lo & ~0xfu) | (is64 ? (uint64_t)pci_cfg_read(slot, reg + 4) << 32 : 0);
+
+    if (addr == 0 || addr >= 0x100000000ULL) {
+        pci_cfg_write(slot, reg, 0xffffffffu);
+        uint64_t size = ~(pci_cfg_read(slot, reg) & ~0xfu) + 1ULL;
+        size &= 0xffffffffULL;
+        pool = (pool + size - 1) & ~(size - 1);
+        addr = pool;
+        pool += size;
+        pci_cfg_write(slot, reg, (uint32_t)addr);
+        if (is64) {
+            pci_cfg_write(slot, reg + 4, 0);
+        }
+    }
+    pci_cfg_write(slot, 0x04, pci_cfg_read(slot, 0x04) | 0x6);  /* memory space, bus master */
+    return addr;
+}
+
+struct virtq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+
+#define VQ_SIZE 8
+static struct {
+    struct virtq_desc desc[VQ_SIZE];
+    struct { uint16_t flags, idx, ring[VQ_SIZE], used_event; } avail __attribute__((aligned(4096)));
+    struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[VQ_SIZE]; uint16_t avail_event; }
+        used __attribute__((aligned(4096)));
+    struct { uint32_t type, reserved; uint64_t sector; } hdr;
+    uint8_t data[512];
+    uint8_t status;
+} vq __attribute__((aligned(4096)));
+
+static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)a; }
+static inline void mmio_write8(uint64_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)a; }
+static inline void mmio_write16(uint64_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static inline void mmio_write64(uint64_t a, uint64_t v) { mmio_write(a, (uint32_t)v); mmio_write(a + 4, v >> 32); }
+
+/* Finds the first virtio-blk on bus 0, sets up queue 0 through the common configuration
+ * capability, reads sector 0 with one request and prints its FNV-1a hash. */
+static void test_virtio_blk(void)
+{
+    unsigned slot;
+    for (slot = 0; slot < 32; slot++) {
+        uint32_t id = pci_cfg_read(slot, 0);
+        if (id == 0x10421af4 || id == 0x10011af4) {
+            break;
+        }
+    }
+    if (slot == 32) {
+        puts_("virtio-blk: no device FAIL\n");
+        return;
+    }
+    uint64_t common = 0, notify = 0, device = 0;
+    uint32_t notify_mult = 0;
+    unsigned cap = pci_cfg_read(slot, 0x04) >> 16 & 0x10 ? pci_cfg_read(slot, 0x34) & 0xfc : 0;
+    for (; cap; cap = pci_cfg_read(slot, cap) >> 8 & 0xfc) {
+        uint32_t w0 = pci_cfg_read(slot, cap);
+        if ((w0 & 0xff) != 0x09) {              /* vendor-specific: a virtio capability */
+            continue;
+        }
+        unsigned type = w0 >> 24;
+        unsigned bar = pci_cfg_read(slot, cap + 4) & 0xff;
+        uint64_t where = pci_bar_address(slot, bar) + pci_cfg_read(slot, cap + 8);
+        if (type == 1) {
+            common = where;
+        } else if (type == 2) {
+            notify = where;
+            notify_mult = pci_cfg_read(slot, cap + 16);
+        } else if (type == 4) {
+            device = where;
+        }
+    }
+    if (!common || !notify || !device) {
+        puts_("virtio-blk: capabilities missing FAIL\n");
+        return;
+    }
+    mmio_write8(common + 0x14, 0);              /* reset */
+    while (mmio_read8(common + 0x14)) {
+    }
+    mmio_write8(common + 0x14, 1 | 2);          /* ACKNOWLEDGE | DRIVER */
+    mmio_write(common + 0x00, 1);
+    uint32_t hi = mmio_read(common + 0x04);
+    if (!(hi & 1)) {
+        puts_("virtio-blk: no VIRTIO_F_VERSION_1 FAIL\n");
+        return;
+    }
+    mmio_write(common + 0x08, 0);
+    mmio_write(common + 0x0c, 0);
+    mmio_write(common + 0x08, 1);
+    mmio_write(common + 0x0c, 1);               /* VIRTIO_F_VERSION_1 only */
+    mmio_write8(common + 0x14, 1 | 2 | 8);      /* FEATURES_OK */
+    if (!(mmio_read8(common + 0x14) & 8)) {
+        puts_("virtio-blk: features refused FAIL\n");
+        return;
+    }
+    uint64_t capacity = mmio_read(device) | (uint64_t)mmio_read(device + 4) << 32;
+    mmio_write16(common + 0x16, 0);             /* queue_select */
+    if (mmio_read16(common + 0x18) < VQ_SIZE) {
+        puts_("virtio-blk: queue too small FAIL\n");
+        return;
+    }
+    mmio_write16(common + 0x18, VQ_SIZE);
+    mmio_write64(common + 0x20, (uint64_t)vq.desc);
+    mmio_write64(common + 0x28, (uint64_t)&vq.avail);
+    mmio_write64(common + 0x30, (uint64_t)&vq.used);
+    uint16_t notify_off = mmio_read16(common + 0x1e);
+    mmio_write16(common + 0x1c, 1);             /* queue_enable */
+    mmio_write8(common + 0x14, 1 | 2 | 8 | 4);  /* DRIVER_OK */
+
+    vq.hdr.type = 0;                            /* VIRTIO_BLK_T_IN */
+    vq.hdr.sector = 0;
+    vq.status = 0xff;
+    vq.desc[0] = (struct virtq_desc){ (uint64_t)&vq.hdr, sizeof(vq.hdr), 1, 1 };
+    vq.desc[1] = (struct virtq_desc){ (uint64_t)vq.data, sizeof(vq.data), 1 | 2, 2 };
+    vq.desc[2] = (struct virtq_desc){ (uint64_t)&vq.status, 1, 2, 0 };
+    vq.avail.ring[0] = 0;
+    __asm__ volatile("mfence" ::: "memory");
+    vq.avail.idx = 1;
+    __asm__ volatile("mfence" ::: "memory");
+    mmio_write16(notify + (uint64_t)notify_off * notify_mult, 0);
+    uint64_t t0 = rdtsc();
+    while (*(volatile uint16_t *)&vq.used.idx == 0 && rdtsc() - t0 < 20000000000ULL) {
+        __asm__ volatile("pause");
+    }
+    uint32_t hash = 2166136261u;
+    for (unsigned i = 0; i < sizeof(vq.data); i++) {
+        hash = (hash ^ vq.data[i]) * 16777619u;
+    }
+    puts_("virtio-blk: capacity ");
+    putu(capacity);
+    puts_(" used ");
+    putu(*(volatile uint16_t *)&vq.used.idx);
+    puts_(" status ");
+    putu(vq.status);
+    puts_(" len ");
+    putu(vq.used.ring[0].len);
+    puts_(" sector0 fnv1a ");
+    putx(hash);
+    puts_("\n");
+    mmio_write8(common + 0x14, 0);              /* reset: the device lets go of the queue */
+}
+
 /* A marker in RAM that survives a reset (RAM is not cleared; the payload is reloaded). */
 #define RESET_MARKER ((volatile uint64_t *)0x3f00000UL)
 #define RESET_MAGIC 0x7265736574746f6bULL
@@ -383,6 +693,10 @@ void payload_main(struct hvm_start_info *si)
         test_rtc();
     } else if (word_is(cmd, "pci")) {
         test_pci();
+    } else if (word_is(cmd, "smp")) {
+        test_smp(parse_arg(cmd, 1));
+    } else if (word_is(cmd, "virtio-blk")) {
+        test_virtio_blk();
     } else if (word_is(cmd, "kbdreset")) {
         test_kbdreset();
     } else if (word_is(cmd, "info")) {
