@@ -586,10 +586,19 @@ static const NetClientInfo virtio_net_nic_info = {
     .link_status_changed = virtio_net_link_status_changed,
 };
 
+/* The object the user created: the device itself, or the transport wrapper (virtio-net-pci)
+ * that embeds it as its "virtio-backend" child. */
+static Object *virtio_net_front_object(VirtIONet *n)
+{
+    Object *obj = OBJECT(n);
+
+    return obj->parent && obj->name && !strcmp(obj->name, "virtio-backend") ? obj->parent : obj;
+}
+
 /* QEMU's NIC names: the device id, else "<model>.<N>" counting NICs of that model. */
 static char *virtio_net_client_name(VirtIONet *n, const char *model)
 {
-    Object *obj = OBJECT(n);
+    Object *obj = virtio_net_front_object(n);
     GPtrArray *all = net_clients();
     unsigned count = 0;
 
@@ -610,7 +619,7 @@ static bool virtio_net_realize(Object *obj, Error **errp)
 {
     VirtIONet *n = (VirtIONet *)obj;
     VirtIODevice *vdev = &n->parent;
-    const char *model = n->model ? n->model : obj->cls->name;
+    const char *model = n->model ? n->model : virtio_net_front_object(n)->cls->name;
     static const MACAddr zero;
     char *name, *mac;
 
