@@ -65,7 +65,7 @@ def check_poweroff(kernel, smp=1):
         vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
         status = vm.wait(120)
         assert status == 0, "exit status %d after poweroff" % status
-        return vm.output()
+        return vm.output
 
 
 def test_tiny_bzimage_poweroff():
@@ -108,6 +108,6 @@ def test_debian_kernel_with_modules():
     with Vm(linux_args(DEBIAN_KERNEL, "vessel.test=poweroff", memory="512")) as vm:
         vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
         status = vm.wait(120)
-        out = vm.output()
+        out = vm.output
         assert "init: could not load" not in out, vm.tail()
         assert status == 0, "exit status %d after poweroff" % status
