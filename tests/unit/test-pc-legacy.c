@@ -152,9 +152,10 @@ static void test_rtc_time(void)
 static void test_rtc_uip(void)
 {
     setup();
-    /* UIP shows for 244 us of every second: seen within a couple of seconds of polling */
+    /* UIP shows for 244 us of every second: seen within a few seconds of polling, even when
+     * the polling thread loses the CPU for a while on a loaded host */
     bool seen = false;
-    int64_t end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     while (!seen && g_get_monotonic_time() < end) {
         seen = cmos_read(RTC_REG_A) & RTC_REG_A_UIP;
     }
@@ -191,7 +192,7 @@ static void test_rtc_periodic_irq(void)
     unsigned before = irq_raises[8];
     cmos_write(RTC_REG_A, 0x20 | 0x0f);                 /* 2 Hz */
     cmos_write(RTC_REG_B, RTC_REG_B_24H | RTC_REG_B_PIE);
-    int64_t end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     unsigned acked = 0;
     while (acked < 2 && g_get_monotonic_time() < end) {
         timers_run_expired();
