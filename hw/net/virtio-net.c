@@ -385,8 +385,8 @@ static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr
     return true;
 }
 
-/* True when elem holds a TSO frame: segmenting it, or the host kernel taking it from a
- * tap, is work worth moving off the vCPU. */
+/* True when elem holds a TSO frame: segmenting it in software is work worth moving off
+ * the vCPU. */
 static bool virtio_net_tx_is_gso(VirtQueueElement *elem, size_t hdr_len)
 {
     VirtioNetHdr hdr = { 0 };
@@ -403,9 +403,11 @@ static void virtio_net_tx_defer(VirtIONet *n)
 }
 
 /* Sends up to VIRTIO_NET_TX_BURST frames the driver queued and returns how many were taken;
- * after a full burst the rest is left to the main loop. On a vCPU (defer_heavy) small
- * frames go at once, for low latency, while a TSO frame hands the rest of the queue to the
- * main loop so the guest runs on meanwhile. Stops early when the peer queued a frame
+ * after a full burst the rest is left to the main loop. On a vCPU (defer_heavy) frames go
+ * at once, so the guest finds them completed without waiting for an interrupt (Linux's TCP
+ * small queues hold the sender until then), except a TSO frame that needs software
+ * segmentation (a peer without vnet_hdr): that one and the rest of the queue go to the main
+ * loop so the guest runs on meanwhile. Stops early when the peer queued a frame
  * (tx_waiting: notifications stay off until tx_done). */
 static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
 {
@@ -428,7 +430,7 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
             }
             continue;
         }
-        if (defer_heavy && virtio_net_tx_is_gso(elem, hdr_len)) {
+        if (defer_heavy && !n->peer_vnet_hdr && virtio_net_tx_is_gso(elem, hdr_len)) {
             virtio_net_unpop(vq, &elem, 1);
             virtio_net_tx_defer(n);
             break;
