@@ -146,4 +146,11 @@ x86-guest-tests: $(X86_GUEST_ELF)
 $(X86_GUEST_ELF): $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/payload.c $(X86_GUEST_DIR)/link.ld
 	@mkdir -p $(dir $@)
 	$(CC) $(X86_GUEST_FLAGS) -o $@ $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/payload.c
+
+# The differential harness (tests/guest/x86/diff): ring-3 cases from an initrd blob.
+X86_DIFF_ELF := $(BUILD)/$(X86_GUEST_DIR)/diff/diff.elf
+x86-guest-tests: $(X86_DIFF_ELF)
+$(X86_DIFF_ELF): $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/diff/entry.S $(X86_GUEST_DIR)/diff/harness.c $(X86_GUEST_DIR)/link.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(X86_GUEST_FLAGS) -o $@ $(X86_GUEST_DIR)/crt.S $(X86_GUEST_DIR)/diff/entry.S $(X86_GUEST_DIR)/diff/harness.c
 # --- x86 guest tests end ---
