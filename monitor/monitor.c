@@ -455,32 +455,9 @@ static Opts *socket_spec_parse(const char *spec, bool *is_unix, Error **errp)
     if (g_str_has_prefix(spec, "unix:")) {
         *is_unix = true;
         return opts_parse(spec + 5, "path", errp);
-    } else {
-        const char *rest = spec + 4;
-        const char *comma = strchr(rest, ',');
-        char *addr = comma ? g_strndup(rest, comma - rest) : g_strdup(rest);
-        char *colon = strrchr(addr, ':');
-        char *str, *host;
-        Opts *opts;
-
-        *is_unix = false;
-        if (!colon || !colon[1]) {
-            error_setg(errp, "expected 'tcp:[HOST]:PORT', got '%s'", spec);
-            g_free(addr);
-            return NULL;
-        }
-        *colon = '\0';
-        host = addr;
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-            host[strlen(host) - 1] = '\0';
-            host++;
-        }
-        str = g_strdup_printf("host=%s,port=%s%s", host, colon + 1, comma ? comma : "");
-        opts = opts_parse(str, NULL, errp);
-        g_free(str);
-        g_free(addr);
-        return opts;
     }
+    *is_unix = false;
+    return chardev_parse_tcp_spec(spec + 4, errp);
 }
 
 /* True when spec is a unix:/tcp: server the monitor serves itself. */

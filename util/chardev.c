@@ -204,8 +204,7 @@ static char *chardev_quote_path(const char *value)
     return g_string_free(s, FALSE);
 }
 
-/* Builds the socket options of "tcp:HOST:PORT[,opts]" (rest is after "tcp:"). */
-static Opts *chardev_parse_tcp_spec(const char *rest, Error **errp)
+Opts *chardev_parse_tcp_spec(const char *rest, Error **errp)
 {
     const char *comma = strchr(rest, ',');
     char *addr = comma ? g_strndup(rest, comma - rest) : g_strdup(rest);

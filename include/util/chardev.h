@@ -34,6 +34,9 @@ Chardev *chardev_new_from_string(const char *str, Error **errp);
  * "unix:path,server,nowait", "tcp:host:port,server=on", "chardev:id", "none"); id names it. */
 Chardev *chardev_new_from_spec(const char *spec, const char *id, Error **errp);
 Chardev *chardev_find(const char *id);
+/* Socket options (host=, port=, then the rest) of a "tcp:HOST:PORT[,opts]" spec; rest is what
+ * follows "tcp:". HOST may be empty or a bracketed IPv6 address. */
+Opts *chardev_parse_tcp_spec(const char *rest, Error **errp);
 const char *chardev_id(const Chardev *chr);
 /* The filename as "info chardev" prints it ("stdio", "pty:/dev/pts/3", "unix:/x,server=on").
  * Valid until the back end connects or disconnects: copy it to keep it. */
