@@ -175,7 +175,9 @@ static void pit_control(I8254 *s, uint8_t val)
     c->null_count = true;
     if (sc == 0) {
         timer_del(s->timer);
-        irq_set(s->irq, c->mode != 0);
+        if (c->mode == 0) {
+            irq_lower(s->irq);              /* mode 0: OUT goes low until terminal count */
+        }
     }
 }
 
