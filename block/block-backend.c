@@ -255,14 +255,14 @@ static void blk_submit(BlockBackend *blk, BlkReqType type, uint64_t offset, uint
 void blk_aio_preadv(BlockBackend *blk, uint64_t offset, const struct iovec *iov, int niov,
                     BlockCompletionFunc *cb, void *opaque)
 {
-    blk_submit(blk, BLK_REQ_READ, offset, bdrv_iov_size(iov, niov), iov, niov, false, cb,
+    blk_submit(blk, BLK_REQ_READ, offset, iov_size(iov, niov), iov, niov, false, cb,
                opaque);
 }
 
 void blk_aio_pwritev(BlockBackend *blk, uint64_t offset, const struct iovec *iov, int niov,
                      BlockCompletionFunc *cb, void *opaque)
 {
-    blk_submit(blk, BLK_REQ_WRITE, offset, bdrv_iov_size(iov, niov), iov, niov, false, cb,
+    blk_submit(blk, BLK_REQ_WRITE, offset, iov_size(iov, niov), iov, niov, false, cb,
                opaque);
 }
 

@@ -68,7 +68,7 @@ static int file_aio_result(BDRVFileState *s, FileAioReq *req, int res)
     }
     if ((uint64_t)res < req->bytes) {
         struct iovec rest[64];
-        int n = bdrv_iov_slice(req->iov, req->niov, res, req->bytes - res, rest, 64);
+        int n = iov_slice(req->iov, req->niov, res, req->bytes - res, rest, 64);
         if (n < 0) {
             return -EIO;
         }
@@ -344,7 +344,7 @@ static int file_rw_vector(int fd, bool write, uint64_t offset, uint64_t bytes,
     uint64_t done = 0;
     while (done < bytes) {
         if (done) {
-            nv = bdrv_iov_slice(iov, niov, done, bytes - done, local, 64);
+            nv = iov_slice(iov, niov, done, bytes - done, local, 64);
             if (nv < 0) {
                 nv = 64;
             }
@@ -362,7 +362,7 @@ static int file_rw_vector(int fd, bool write, uint64_t offset, uint64_t bytes,
             if (write) {
                 return -EIO;
             }
-            bdrv_iov_memset(iov, niov, done, 0, bytes - done);
+            iov_memset(iov, niov, done, 0, bytes - done);
             return 0;
         }
         done += n;
@@ -387,7 +387,7 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, uint64_t offset, uin
     if (!write) {
         ret = file_rw_vector(s->fd, false, start, end - start, &biov, 1);
         if (ret == 0) {
-            bdrv_iov_from_buf(iov, niov, 0, (uint8_t *)buf + (offset - start), bytes);
+            iov_from_buf(iov, niov, 0, (uint8_t *)buf + (offset - start), bytes);
         }
     } else {
         pthread_rwlock_wrlock(&s->rmw_lock);
@@ -406,7 +406,7 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, uint64_t offset, uin
             ret = file_rw_vector(s->fd, false, start, end - start, &biov, 1);
         }
         if (ret == 0) {
-            bdrv_iov_to_buf(iov, niov, 0, (uint8_t *)buf + (offset - start), bytes);
+            iov_to_buf(iov, niov, 0, (uint8_t *)buf + (offset - start), bytes);
             int64_t len = lseek(s->fd, 0, SEEK_END);
             ret = file_rw_vector(s->fd, true, start, end - start, &biov, 1);
             /* Do not leave the file longer than the caller wrote. */

@@ -598,10 +598,10 @@ static int read_backing(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     if (avail) {
         struct iovec local[64];
         struct iovec *v = local;
-        int n = bdrv_iov_slice(iov, niov, skip, avail, local, 64);
+        int n = iov_slice(iov, niov, skip, avail, local, 64);
         if (n < 0) {
             v = g_new(struct iovec, niov);
-            n = bdrv_iov_slice(iov, niov, skip, avail, v, niov);
+            n = iov_slice(iov, niov, skip, avail, v, niov);
         }
         int ret = bdrv_preadv(bs->backing, offset, avail, v, n, 0);
         if (v != local) {
@@ -612,7 +612,7 @@ static int read_backing(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         }
     }
     if (avail < bytes) {
-        bdrv_iov_memset(iov, niov, skip + avail, 0, bytes - avail);
+        iov_memset(iov, niov, skip + avail, 0, bytes - avail);
     }
     return 0;
 }
@@ -672,10 +672,10 @@ static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             break;
         case QCOW2_CLUSTER_ZERO_PLAIN:
         case QCOW2_CLUSTER_ZERO_ALLOC:
-            bdrv_iov_memset(iov, niov, done, 0, n);
+            iov_memset(iov, niov, done, 0, n);
             break;
         case QCOW2_CLUSTER_NORMAL: {
-            int k = bdrv_iov_slice(iov, niov, done, n, slice, niov + 1);
+            int k = iov_slice(iov, niov, done, n, slice, niov + 1);
             ret = bdrv_preadv(bs->file, host, n, slice, k, 0);
             break;
         }
@@ -683,7 +683,7 @@ static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             uint8_t *cluster = g_malloc(s->cluster_size);
             ret = read_compressed(bs, entry, cluster);
             if (ret == 0) {
-                bdrv_iov_from_buf(iov, niov, done,
+                iov_from_buf(iov, niov, done,
                                   cluster + qcow2_offset_into_cluster(s, offset + done), n);
             }
             g_free(cluster);
@@ -759,7 +759,7 @@ static int write_allocating(BlockDriverState *bs, uint64_t cstart, int nb, uint6
         if (head) {
             v[k++] = (struct iovec){ .iov_base = cow, .iov_len = head };
         }
-        k += bdrv_iov_slice(iov, niov, skip, len, v + k, niov);
+        k += iov_slice(iov, niov, skip, len, v + k, niov);
         if (tail) {
             v[k++] = (struct iovec){ .iov_base = cow + head, .iov_len = tail };
         }
@@ -806,7 +806,7 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         }
         if (type == QCOW2_CLUSTER_NORMAL && (entry & QCOW_OFLAG_COPIED)) {
             pthread_mutex_unlock(&s->lock);
-            int k = bdrv_iov_slice(iov, niov, done, n, slice, niov + 1);
+            int k = iov_slice(iov, niov, done, n, slice, niov + 1);
             ret = bdrv_pwritev(bs->file, host, n, slice, k, 0);
             pthread_mutex_lock(&s->lock);
             if (ret < 0) {
@@ -848,7 +848,7 @@ static int qcow2_pwritev_compressed(BlockDriverState *bs, uint64_t offset, uint6
     }
     uint8_t *src = g_malloc0(s->cluster_size);
     uint8_t *dst = g_malloc(s->cluster_size);
-    bdrv_iov_to_buf(iov, niov, 0, src, bytes);
+    iov_to_buf(iov, niov, 0, src, bytes);
     long clen = qcow2_compress(s->compression_type, dst, s->cluster_size - 1, src,
                                s->cluster_size);
     int ret;

@@ -122,7 +122,7 @@ static void virtio_blk_discard_wz(VirtIOBlockReq *req, uint32_t type)
     VirtIOBlock *s = req->s;
     bool discard = type == VIRTIO_BLK_T_DISCARD;
     uint8_t seg[VIRTIO_BLK_SEG_SIZE];
-    size_t len = virtio_iov_size(req->iov, req->niov);
+    size_t len = iov_size(req->iov, req->niov);
 
     if ((discard && !s->discard) || (!discard && !s->write_zeroes)) {
         virtio_blk_complete(req, VIRTIO_BLK_S_UNSUPP);
@@ -134,7 +134,7 @@ static void virtio_blk_discard_wz(VirtIOBlockReq *req, uint32_t type)
                                                             : VIRTIO_BLK_S_IOERR);
         return;
     }
-    virtio_iov_to_buf(req->iov, req->niov, 0, seg, sizeof(seg));
+    iov_to_buf(req->iov, req->niov, 0, seg, sizeof(seg));
     uint64_t sector;
     uint32_t num, flags;
     memcpy(&sector, seg, 8);
@@ -174,8 +174,8 @@ static void virtio_blk_get_id(VirtIOBlockReq *req)
     if (req->s->serial) {
         memcpy(id, req->s->serial, MIN(strlen(req->s->serial), sizeof(id)));
     }
-    size_t len = MIN(virtio_iov_size(req->iov, req->niov), sizeof(id));
-    virtio_iov_from_buf(req->iov, req->niov, 0, id, len);
+    size_t len = MIN(iov_size(req->iov, req->niov), sizeof(id));
+    iov_from_buf(req->iov, req->niov, 0, id, len);
     req->in_len = len + 1;
     virtio_blk_complete(req, VIRTIO_BLK_S_OK);
 }
@@ -184,8 +184,8 @@ static void virtio_blk_get_id(VirtIOBlockReq *req)
 static void virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq, VirtIOBlockReq *req)
 {
     VirtQueueElement *elem = &req->elem;
-    size_t out_size = virtio_iov_size(elem->out_sg, elem->out_num);
-    size_t in_size = virtio_iov_size(elem->in_sg, elem->in_num);
+    size_t out_size = iov_size(elem->out_sg, elem->out_num);
+    size_t in_size = iov_size(elem->in_sg, elem->in_num);
     uint8_t hdr[VIRTIO_BLK_HDR_SIZE];
 
     if (out_size < VIRTIO_BLK_HDR_SIZE || in_size < 1) {
@@ -200,7 +200,7 @@ static void virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq, VirtIOBlock
     req->vq = vq;
     req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
     req->in_len = 1;
-    virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, hdr, sizeof(hdr));
+    iov_to_buf(elem->out_sg, elem->out_num, 0, hdr, sizeof(hdr));
     uint32_t type;
     uint64_t sector;
     memcpy(&type, hdr, 4);
@@ -215,7 +215,7 @@ static void virtio_blk_handle_request(VirtIOBlock *s, VirtQueue *vq, VirtIOBlock
     size_t skip = reads_data ? 0 : VIRTIO_BLK_HDR_SIZE;
     size_t data_len = reads_data ? in_size - 1 : out_size - VIRTIO_BLK_HDR_SIZE;
     req->iov = g_new(struct iovec, nsrc ? nsrc : 1);
-    req->niov = virtio_iov_slice(src, nsrc, skip, data_len, req->iov);
+    req->niov = iov_slice(src, nsrc, skip, data_len, req->iov, nsrc);
     s->inflight++;
 
     switch (type) {

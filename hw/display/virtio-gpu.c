@@ -309,7 +309,7 @@ static uint32_t gpu_attach_backing(VirtIOGPU *g, const GpuCmd *c, const VirtQueu
         GpuMemEntry e;
         size_t at = sizeof(GpuHdr) + sizeof(c->attach) + (size_t)i * sizeof(e);
 
-        if (virtio_iov_to_buf(elem->out_sg, elem->out_num, at, &e, sizeof(e)) != sizeof(e)) {
+        if (iov_to_buf(elem->out_sg, elem->out_num, at, &e, sizeof(e)) != sizeof(e)) {
             g_free(iov);
             return RESP_ERR_INVALID_PARAMETER;
         }
@@ -394,13 +394,13 @@ static void gpu_process(VirtIOGPU *g, VirtQueueElement *elem)
     uint32_t type, status;
 
     memset(resp, 0, sizeof(resp));
-    if (virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+    if (iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
         status = RESP_ERR_UNSPEC;
         goto done;
     }
     type = le32toh(hdr.type);
     size_t size = gpu_cmd_size(type);
-    if (virtio_iov_to_buf(elem->out_sg, elem->out_num, sizeof(hdr), &c, size) != size) {
+    if (iov_to_buf(elem->out_sg, elem->out_num, sizeof(hdr), &c, size) != size) {
         status = RESP_ERR_INVALID_PARAMETER;
         goto fence;
     }
@@ -452,7 +452,7 @@ done:
         resp_len = sizeof(GpuHdr);
     }
     rh->type = htole32(status);
-    resp_len = virtio_iov_from_buf(elem->in_sg, elem->in_num, 0, resp, resp_len);
+    resp_len = iov_from_buf(elem->in_sg, elem->in_num, 0, resp, resp_len);
     virtqueue_push(&g->vdev.vq[0], elem, resp_len);
 }
 

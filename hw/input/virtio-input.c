@@ -171,7 +171,7 @@ static void vinput_flush(VirtIOInput *in)
         if (!elem) {
             break;
         }
-        size_t n = virtio_iov_from_buf(elem->in_sg, elem->in_num, 0, ev, sizeof(*ev));
+        size_t n = iov_from_buf(elem->in_sg, elem->in_num, 0, ev, sizeof(*ev));
         virtqueue_push(vq, elem, n);
         g_free(elem);
         pushed = true;

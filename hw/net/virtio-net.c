@@ -111,7 +111,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
         if (frame_size < sizeof(hdr)) {
             return -1;
         }
-        virtio_iov_to_buf(iov, iovcnt, 0, &hdr, sizeof(hdr));
+        iov_to_buf(iov, iovcnt, 0, &hdr, sizeof(hdr));
         in_off = sizeof(hdr);
         frame_size -= sizeof(hdr);
     } else if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM) &&
@@ -120,8 +120,8 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
         hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
     }
     hdr.num_buffers = 0;
-    nframe = (int)virtio_iov_slice(iov, iovcnt, in_off, frame_size, frame);
-    if (nframe == 0 && frame_size) {
+    nframe = iov_slice(iov, iovcnt, in_off, frame_size, frame, G_N_ELEMENTS(frame));
+    if (nframe < 0 || (nframe == 0 && frame_size)) {
         return -1;
     }
     total = hdr_len + frame_size;
@@ -137,7 +137,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
             return vdev->broken ? -1 : 0;
         }
         elems[nelem] = elem;
-        room = virtio_iov_size(elem->in_sg, elem->in_num);
+        room = iov_size(elem->in_sg, elem->in_num);
         if (nelem == 0 && room < hdr_len) {
             virtio_error(vdev, "rx buffer of %zu bytes cannot hold the %zu-byte header",
                          room, hdr_len);
@@ -154,8 +154,8 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
             size_t step = MIN(sizeof(tmp), chunk - copied);
             size_t src = done + w + copied - hdr_len;
 
-            virtio_iov_to_buf(frame, nframe, src, tmp, step);
-            virtio_iov_from_buf(elem->in_sg, elem->in_num, w + copied, tmp, step);
+            iov_to_buf(frame, nframe, src, tmp, step);
+            iov_from_buf(elem->in_sg, elem->in_num, w + copied, tmp, step);
             copied += step;
         }
         lens[nelem] = (uint32_t)(w + chunk);
@@ -172,7 +172,7 @@ static ssize_t virtio_net_receive(NetClientState *nc, const struct iovec *iov, i
         }
     }
     hdr.num_buffers = htole16((uint16_t)nelem);
-    virtio_iov_from_buf(elems[0]->in_sg, elems[0]->in_num, 0, &hdr, hdr_len);
+    iov_from_buf(elems[0]->in_sg, elems[0]->in_num, 0, &hdr, hdr_len);
     for (unsigned i = 0; i < nelem; i++) {
         virtqueue_push(vq, elems[i], lens[i]);
         g_free(elems[i]);
@@ -347,16 +347,16 @@ static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr
                                 bool *sent)
 {
     VirtioNetHdr hdr = { 0 };
-    size_t out = virtio_iov_size(elem->out_sg, elem->out_num), len;
+    size_t out = iov_size(elem->out_sg, elem->out_num), len;
     struct iovec iov[2];
 
     *sent = true;
     if (out < hdr_len || out - hdr_len > VIRTIO_NET_MAX_FRAME || out - hdr_len < ETH_HLEN) {
         return false;
     }
-    virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
+    iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
     len = out - hdr_len;
-    virtio_iov_to_buf(elem->out_sg, elem->out_num, hdr_len, n->tx_buf, len);
+    iov_to_buf(elem->out_sg, elem->out_num, hdr_len, n->tx_buf, len);
     if (n->peer_vnet_hdr) {
         hdr.num_buffers = 0;
         iov[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
@@ -391,7 +391,7 @@ static bool virtio_net_tx_is_gso(VirtQueueElement *elem, size_t hdr_len)
 {
     VirtioNetHdr hdr = { 0 };
 
-    virtio_iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
+    iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
     return (hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
 }
 
@@ -441,7 +441,7 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
             n->tx_malformed++;
             n->nic->stats.tx_dropped++;
             log_mask_printf(LOG_GUEST_ERROR, "virtio-net: malformed tx frame of %zu bytes "
-                            "dropped\n", virtio_iov_size(elem->out_sg, elem->out_num));
+                            "dropped\n", iov_size(elem->out_sg, elem->out_num));
         } else if (!sent) {
             n->tx_waiting = true;
             virtio_queue_set_notification(vq, false);

@@ -98,7 +98,7 @@ static void balloon_handle_pfns(VirtIODevice *vdev, VirtQueue *vq)
         uint32_t pfn_le;
         size_t offset = 0;
 
-        while (virtio_iov_to_buf(elem->out_sg, elem->out_num, offset, &pfn_le, 4) == 4) {
+        while (iov_to_buf(elem->out_sg, elem->out_num, offset, &pfn_le, 4) == 4) {
             uint64_t gpa = (uint64_t)le32toh(pfn_le) << VIRTIO_BALLOON_PFN_SHIFT;
             uint8_t *page = address_space_ram_ptr(vdev->as, gpa, BALLOON_PAGE_SIZE, true);
 
@@ -207,7 +207,7 @@ static void balloon_handle_stats(VirtIODevice *vdev, VirtQueue *vq)
     }
     b->stats_elem = elem;
     balloon_stats_reset(b);
-    while (virtio_iov_to_buf(elem->out_sg, elem->out_num, offset, stat, sizeof(stat)) ==
+    while (iov_to_buf(elem->out_sg, elem->out_num, offset, stat, sizeof(stat)) ==
            sizeof(stat)) {
         uint16_t tag;
         uint64_t val;

@@ -27,67 +27,6 @@ typedef struct VringDesc {
     uint16_t next;
 } VringDesc;
 
-size_t virtio_iov_size(const struct iovec *iov, unsigned n)
-{
-    size_t total = 0;
-    for (unsigned i = 0; i < n; i++) {
-        total += iov[i].iov_len;
-    }
-    return total;
-}
-
-size_t virtio_iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf,
-                         size_t len)
-{
-    size_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (offset >= iov[i].iov_len) {
-            offset -= iov[i].iov_len;
-            continue;
-        }
-        size_t chunk = MIN(iov[i].iov_len - offset, len - done);
-        memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + offset, chunk);
-        done += chunk;
-        offset = 0;
-    }
-    return done;
-}
-
-size_t virtio_iov_from_buf(const struct iovec *iov, unsigned n, size_t offset,
-                           const void *buf, size_t len)
-{
-    size_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (offset >= iov[i].iov_len) {
-            offset -= iov[i].iov_len;
-            continue;
-        }
-        size_t chunk = MIN(iov[i].iov_len - offset, len - done);
-        memcpy((uint8_t *)iov[i].iov_base + offset, (const uint8_t *)buf + done, chunk);
-        done += chunk;
-        offset = 0;
-    }
-    return done;
-}
-
-unsigned virtio_iov_slice(const struct iovec *src, unsigned n, size_t offset, size_t len,
-                          struct iovec *dst)
-{
-    unsigned used = 0;
-    for (unsigned i = 0; i < n && len > 0; i++) {
-        if (offset >= src[i].iov_len) {
-            offset -= src[i].iov_len;
-            continue;
-        }
-        size_t chunk = MIN(src[i].iov_len - offset, len);
-        dst[used].iov_base = (uint8_t *)src[i].iov_base + offset;
-        dst[used].iov_len = chunk;
-        used++;
-        len -= chunk;
-        offset = 0;
-    }
-    return used;
-}
 
 /* ---- features, status, config ---- */
 

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <glib.h>
 #include "util/error.h"
+#include "util/iov.h"
 
 /*
  * The node level of the block layer, used by the BlockBackend, by vessel-img and by the
@@ -323,16 +324,5 @@ bool bdrv_snapshot_goto(BlockDriverState *bs, const char *id_or_name, Error **er
 bool bdrv_snapshot_delete(BlockDriverState *bs, const char *id, const char *name,
                           Error **errp);
 
-/* iovec helpers for drivers. */
-size_t bdrv_iov_size(const struct iovec *iov, int niov);
-/* Copies bytes at offset skip of the vector into buf / from buf; returns the count copied. */
-size_t bdrv_iov_to_buf(const struct iovec *iov, int niov, size_t skip, void *buf, size_t bytes);
-size_t bdrv_iov_from_buf(const struct iovec *iov, int niov, size_t skip, const void *buf,
-                         size_t bytes);
-void bdrv_iov_memset(const struct iovec *iov, int niov, size_t skip, int c, size_t bytes);
-/* Describes [skip, skip+bytes) of src in dst (at most dst_max entries); returns the count,
- * or -1 when dst_max is too small. */
-int bdrv_iov_slice(const struct iovec *src, int niov, size_t skip, size_t bytes,
-                   struct iovec *dst, int dst_max);
 
 #endif

@@ -21,7 +21,7 @@ static void echo_handle(VirtIODevice *vdev, VirtQueue *vq)
     VirtQueueElement *e;
     while ((e = virtqueue_pop(vq, sizeof(*e)))) {
         ((EchoDev *)vdev)->handled++;
-        virtqueue_push(vq, e, virtio_iov_size(e->out_sg, e->out_num));
+        virtqueue_push(vq, e, iov_size(e->out_sg, e->out_num));
         g_free(e);
     }
     virtio_notify(vdev, vq);

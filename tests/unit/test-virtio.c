@@ -484,14 +484,15 @@ static void test_iov_helpers(void)
     uint8_t a[3] = { 1, 2, 3 }, b[5] = { 4, 5, 6, 7, 8 };
     struct iovec iov[2] = { { a, 3 }, { b, 5 } }, out[2];
     uint8_t buf[8];
-    g_assert_cmpuint(virtio_iov_size(iov, 2), ==, 8);
-    g_assert_cmpuint(virtio_iov_to_buf(iov, 2, 2, buf, 4), ==, 4);
+    g_assert_cmpuint(iov_size(iov, 2), ==, 8);
+    g_assert_cmpuint(iov_to_buf(iov, 2, 2, buf, 4), ==, 4);
     g_assert_cmpmem(buf, 4, ((uint8_t[]){ 3, 4, 5, 6 }), 4);
-    g_assert_cmpuint(virtio_iov_to_buf(iov, 2, 6, buf, 8), ==, 2);
-    g_assert_cmpuint(virtio_iov_slice(iov, 2, 1, 6, out), ==, 2);
+    g_assert_cmpuint(iov_to_buf(iov, 2, 6, buf, 8), ==, 2);
+    g_assert_cmpint(iov_slice(iov, 2, 1, 6, out, 2), ==, 2);
+    g_assert_cmpint(iov_slice(iov, 2, 1, 6, out, 1), ==, -1);
     g_assert_true(out[0].iov_base == a + 1 && out[0].iov_len == 2);
     g_assert_true(out[1].iov_base == b && out[1].iov_len == 4);
-    g_assert_cmpuint(virtio_iov_from_buf(iov, 2, 7, "xy", 2), ==, 1);
+    g_assert_cmpuint(iov_from_buf(iov, 2, 7, "xy", 2), ==, 1);
     g_assert_cmpuint(b[4], ==, 'x');
 }
 

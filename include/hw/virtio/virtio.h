@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include "util/iov.h"
 #include "hw/core/object.h"
 #include "hw/core/memory.h"
 
@@ -175,16 +176,5 @@ void virtio_queue_set_notification(VirtQueue *vq, bool enable);
  * a config interrupt and stops all queue processing until reset. */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Copies up to len bytes starting at offset of the scatter list into buf; returns the
- * number copied. */
-size_t virtio_iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf,
-                         size_t len);
-size_t virtio_iov_from_buf(const struct iovec *iov, unsigned n, size_t offset,
-                           const void *buf, size_t len);
-size_t virtio_iov_size(const struct iovec *iov, unsigned n);
-/* Fills dst (room for n entries) with the bytes [offset, offset+len) of src; returns the
- * number of entries used. */
-unsigned virtio_iov_slice(const struct iovec *src, unsigned n, size_t offset, size_t len,
-                          struct iovec *dst);
 
 #endif
