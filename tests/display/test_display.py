@@ -56,6 +56,9 @@ class Guest:
         args = ["-device", "virtio-gpu-device,xres=%d,yres=%d" % (WIDTH, HEIGHT),
                 "-device", "virtio-keyboard-device", "-device", "virtio-tablet-device",
                 "-qmp", "unix:%s,server=on,wait=off" % sock] + list(extra)
+        if os.path.basename(testlib.emulator()).startswith("qemu"):
+            # Linux's virtio-gpu needs virtio 1.0; QEMU's virtio-mmio is legacy by default.
+            args += ["-global", "virtio-mmio.force-legacy=false"]
         self.vm = Vm(testlib.riscv_linux_args(append="console=tty0 console=ttyS0", extra=args), env=env)
         self.vm.expect(testlib.BOOT_MARKER, 400)
         self.vm.expect(r"# ", 60)
@@ -97,7 +100,8 @@ class Guest:
 
 
 def read_png(path):
-    """Decodes an 8-bit RGB, non-interlaced PNG (what screendump writes): (w, h, rows)."""
+    """Decodes an 8-bit RGB, non-interlaced PNG (what screendump writes): (w, h, rows).
+    Vessel writes filter 0 only; QEMU uses the others too."""
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, width = 8, b"", 0
@@ -114,10 +118,27 @@ def read_png(path):
         pos += 12 + length
     raw = zlib.decompress(idat)
     stride = 1 + width * 3
-    rows = []
+    rows, prev = [], bytes(width * 3)
     for y in range(height):
-        assert raw[y * stride] == 0, "unexpected PNG filter"
-        rows.append(raw[y * stride + 1:(y + 1) * stride])
+        kind, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
+        assert kind <= 4, "bad PNG filter %d" % kind
+        for i in range(len(line) if kind else 0):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if kind == 1:
+                pred = a
+            elif kind == 2:
+                pred = b
+            elif kind == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            line[i] = (line[i] + pred) & 0xff
+        rows.append(bytes(line))
+        prev = rows[-1]
     return width, height, rows
 
 
