@@ -193,10 +193,42 @@ static inline bool st(X86Tcg *t, uint64_t la, unsigned size, uint64_t v)
     return x86_store_slow(t, la, size, v, t->mmu_idx);
 }
 
+static inline bool probe_write(X86Tcg *t, uint64_t la, unsigned size)
+{
+    X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely((e->tag_w & TB_PAGE_MASK) == (la & TB_PAGE_MASK) &&
+               e->tag_w != X86_TLB_INVALID && (la & 0xfff) + size <= 4096)) {
+        return true;
+    }
+    return x86_probe_write(t, la, size, t->mmu_idx);
+}
+
+/* The new value of a count or index register updated at address size am: a 32-bit update
+ * writes the register as a 32-bit one (upper half cleared), a 16-bit one keeps the rest. */
+static inline uint64_t addr_reg(uint64_t old, uint64_t am, uint64_t v)
+{
+    return am == 0xffffffffull ? (uint32_t)v : (old & ~am) | (v & am);
+}
+
 static inline uint64_t sp_mask(X86Tcg *t)
 {
     return (t->tb_flags & X86_TBF_CS64) ? ~0ull : (t->tb_flags & X86_TBF_SS32) ? 0xffffffffull
                                                                               : 0xffffull;
+}
+
+static inline bool canonical(uint64_t v)
+{
+    return (uint64_t)((int64_t)v << 16 >> 16) == v;
+}
+
+/* A stack access at a non-canonical address faults with #SS(0), not #GP. */
+static bool stack_canonical(X86Tcg *t, uint64_t sp, unsigned size)
+{
+    if ((t->tb_flags & X86_TBF_CS64) && (!canonical(sp) || !canonical(sp + size - 1))) {
+        x86_raise(t, EXCP_SS, true, 0);
+        return false;
+    }
+    return true;
 }
 
 static bool push(X86Tcg *t, unsigned size, uint64_t v)
@@ -204,6 +236,9 @@ static bool push(X86Tcg *t, unsigned size, uint64_t v)
     CPUX86State *env = t->env;
     uint64_t m = sp_mask(t);
     uint64_t sp = (env->regs[R_ESP] - size) & m;
+    if (!stack_canonical(t, sp, size)) {
+        return false;
+    }
     if (!st(t, linear(t, (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_SS, sp), size, v)) {
         return false;
     }
@@ -215,6 +250,9 @@ static bool push(X86Tcg *t, unsigned size, uint64_t v)
 static bool peek(X86Tcg *t, unsigned size, uint64_t off, uint64_t *v)
 {
     uint64_t sp = (t->env->regs[R_ESP] + off) & sp_mask(t);
+    if (!stack_canonical(t, sp, size)) {
+        return false;
+    }
     return ld(t, linear(t, (t->tb_flags & X86_TBF_CS64) ? X86_NONE : R_SS, sp), size, v);
 }
 
@@ -419,6 +457,12 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         goto next_tb; \
     } while (0)
 #define JUMP_IND(target) do { SET_RIP(target); last_tb = NULL; goto next_tb; } while (0)
+/* A near branch to a non-canonical target faults with #GP(0) at the branch itself. */
+#define CHECK_TARGET(target) do { \
+        if ((t->tb_flags & X86_TBF_CS64) && !canonical(target)) { \
+            GP0(); \
+        } \
+    } while (0)
 #define END_BLOCK() do { \
         SET_RIP(NEXT_PC()); \
         check_irq = true; \
@@ -428,6 +472,17 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
 #define RM_READ(v) do { \
         if (op->rs1 == X86_RM_MEM) { \
             la = ea_lin(t, b); \
+            CHECK(ld(t, la, sz, &(v))); \
+        } else { \
+            (v) = get_reg(env, op->rs1, sz); \
+        } \
+    } while (0)
+/* The read half of a read-modify-write: the memory operand must be writable first, so a
+ * not-present page faults with W set as on hardware. */
+#define RM_READ_RMW(v) do { \
+        if (op->rs1 == X86_RM_MEM) { \
+            la = ea_lin(t, b); \
+            CHECK(probe_write(t, la, sz)); \
             CHECK(ld(t, la, sz, &(v))); \
         } else { \
             (v) = get_reg(env, op->rs1, sz); \
@@ -543,7 +598,11 @@ L_ALU_RM_R:
         RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
         NEXT();
     }
-    RM_READ(va);
+    if (op->rs3 != ALU_CMP) {
+        RM_READ_RMW(va);
+    } else {
+        RM_READ(va);
+    }
     va = alu(env, op->rs3, sz, va, vb);
     if (op->rs3 != ALU_CMP) {
         RM_WRITE(va);
@@ -562,7 +621,11 @@ L_ALU_RM_I:
         RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
         NEXT();
     }
-    RM_READ(va);
+    if (op->rs3 != ALU_CMP) {
+        RM_READ_RMW(va);
+    } else {
+        RM_READ(va);
+    }
     va = alu(env, op->rs3, sz, va, vb);
     if (op->rs3 != ALU_CMP) {
         RM_WRITE(va);
@@ -594,7 +657,7 @@ L_UNARY: {
         RMW_LOCKED(UNARY_EXPR(va), true);
         NEXT();
     }
-    RM_READ(va);
+    RM_READ_RMW(va);
     va = UNARY_EXPR(va);
     RM_WRITE(va);
     NEXT();
@@ -695,17 +758,22 @@ imul_common: {
 L_SHIFT: {
     unsigned cnt = op->imm < 0 ? (unsigned)R[R_ECX] & 0xff : (unsigned)op->imm;
     cnt &= sz == 8 ? 63 : 31;
-    RM_READ(va);
+    RM_READ_RMW(va);
     if (cnt) {
         va = shift(env, op->rs3, sz, va, cnt);
         RM_WRITE(va);
+    } else if (sz == 4 && op->rs1 != X86_RM_MEM) {
+        R[op->rs1] = (uint32_t)R[op->rs1];   /* a 32-bit destination is written even so */
     }
     NEXT();
 }
 L_SHD: {
     unsigned cnt = (op->imm < 0 ? (unsigned)R[R_ECX] : (unsigned)op->imm) &
                    (sz == 8 ? 63 : 31);
-    RM_READ(va);
+    RM_READ_RMW(va);
+    if (!cnt && sz == 4 && op->rs1 != X86_RM_MEM) {
+        R[op->rs1] = (uint32_t)R[op->rs1];   /* a 32-bit destination is written even so */
+    }
     if (cnt) {
         unsigned bits = sz * 8;
         uint64_t src = get_reg(env, op->rd, sz), m = szmask(sz);
@@ -794,8 +862,12 @@ L_XADD:
     if (op->rs1 == X86_RM_MEM) {
         RMW_LOCKED((va + vb) & szmask(sz), true);
     } else {
+        /* the destination is written last: XADD r, r with one register leaves the sum */
         va = get_reg(env, op->rs1, sz);
+        alu(env, ALU_ADD, sz, va, vb);
+        set_reg(env, op->rd, sz, va);
         set_reg(env, op->rs1, sz, va + vb);
+        NEXT();
     }
     alu(env, ALU_ADD, sz, va, vb);
     set_reg(env, op->rd, sz, va);
@@ -953,16 +1025,19 @@ L_JMP:
     EXIT_TB(op->rd, (uint64_t)op->imm);
 L_JMP_RM:
     RM_READ(va);
+    CHECK_TARGET(va);
     JUMP_IND(CSB + va);
 L_CALL:
     CHECK(push(t, sz, NEXT_PC() - CSB));
     EXIT_TB(op->rd, (uint64_t)op->imm);
 L_CALL_RM:
     RM_READ(va);
+    CHECK_TARGET(va);
     CHECK(push(t, sz, NEXT_PC() - CSB));
     JUMP_IND(CSB + va);
 L_RET:
     CHECK(peek(t, sz, 0, &va));
+    CHECK_TARGET(va);
     sp_add(t, sz + (uint64_t)op->imm);
     if (!(t->tb_flags & X86_TBF_CS64) && sz == 2) {
         va &= 0xffff;
@@ -974,7 +1049,7 @@ L_LOOP: {
     if (op->rs3 == 3) {
         taken = (R[R_ECX] & am) == 0;
     } else {
-        R[R_ECX] = (R[R_ECX] & ~am) | ((R[R_ECX] - 1) & am);
+        R[R_ECX] = addr_reg(R[R_ECX], am, R[R_ECX] - 1);
         taken = (R[R_ECX] & am) != 0;
         if (op->rs3 == 0) {
             taken = taken && !(env->rflags & X86_FLAG_ZF);
@@ -1043,6 +1118,9 @@ L_BT: {
                 goto bt_flags;
             }
         }
+        if (op->rs3) {
+            CHECK(probe_write(t, la, sz));
+        }
         CHECK(ld(t, la, sz, &va));
         if (op->rs3) {
             CHECK(st(t, la, sz, BT_EXPR(va)));
@@ -1096,6 +1174,17 @@ L_STRING: {
     if (kind >= 5 && !io_allowed(t)) {
         GP0();
     }
+    bool uses_si = kind == 0 || kind == 2 || kind == 3 || kind == 6;
+    bool uses_di = kind != 2 && kind != 6;
+    if (am == 0xffffffffull && kind <= 1) {
+        /* 32-bit addressed MOVS/STOS write their registers as 32-bit ones even for a zero
+         * count (the compares and LODS leave them alone then, as the CPU does) */
+        R[R_ESI] = uses_si ? (uint32_t)R[R_ESI] : R[R_ESI];
+        R[R_EDI] = uses_di ? (uint32_t)R[R_EDI] : R[R_EDI];
+        R[R_ECX] = rep ? (uint32_t)R[R_ECX] : R[R_ECX];
+    }
+    /* a repeated compare that faults leaves the flags as they were before it */
+    uint64_t flags0 = env->rflags;
     unsigned budget = 4096;
     while (!rep || (R[R_ECX] & am)) {
         uint64_t si = R[R_ESI] & am, di = R[R_EDI] & am;
@@ -1112,12 +1201,17 @@ L_STRING: {
             set_reg(env, R_EAX, sz, va);
             break;
         case 3:
-            CHECK(ld(t, linear(t, b->rs3, si), sz, &va));
-            CHECK(ld(t, linear(t, es, di), sz, &vb));
+            if (!ld(t, linear(t, b->rs3, si), sz, &va) || !ld(t, linear(t, es, di), sz, &vb)) {
+                env->rflags = rep ? flags0 : env->rflags;
+                goto raise;
+            }
             alu(env, ALU_CMP, sz, va, vb);
             break;
         case 4:
-            CHECK(ld(t, linear(t, es, di), sz, &vb));
+            if (!ld(t, linear(t, es, di), sz, &vb)) {
+                env->rflags = rep ? flags0 : env->rflags;
+                goto raise;
+            }
             alu(env, ALU_CMP, sz, R[R_EAX], vb);
             break;
         case 5:
@@ -1129,16 +1223,16 @@ L_STRING: {
             io_out((unsigned)R[R_EDX] & 0xffff, sz, va);
             break;
         }
-        if (kind == 0 || kind == 2 || kind == 3 || kind == 6) {
-            R[R_ESI] = (R[R_ESI] & ~am) | ((si + (uint64_t)step) & am);
+        if (uses_si) {
+            R[R_ESI] = addr_reg(R[R_ESI], am, si + (uint64_t)step);
         }
-        if (kind != 2 && kind != 6) {
-            R[R_EDI] = (R[R_EDI] & ~am) | ((di + (uint64_t)step) & am);
+        if (uses_di) {
+            R[R_EDI] = addr_reg(R[R_EDI], am, di + (uint64_t)step);
         }
         if (!rep) {
             break;
         }
-        R[R_ECX] = (R[R_ECX] & ~am) | ((R[R_ECX] - 1) & am);
+        R[R_ECX] = addr_reg(R[R_ECX], am, R[R_ECX] - 1);
         if (kind == 3 || kind == 4) {
             bool zf = env->rflags & X86_FLAG_ZF;
             if ((b->ilen & X86_PF_REP) ? !zf : zf) {

@@ -100,6 +100,9 @@ bool x86_translate(X86Tcg *t, uint64_t la, X86Access acc, unsigned mmu_idx, uint
                    bool debug);
 bool x86_load_slow(X86Tcg *t, uint64_t la, unsigned size, uint64_t *val, unsigned mmu_idx);
 bool x86_store_slow(X86Tcg *t, uint64_t la, unsigned size, uint64_t val, unsigned mmu_idx);
+/* Checks that size bytes at la are writable (faulting as a write would) without storing:
+ * a read-modify-write probes first so that its #PF carries W. */
+bool x86_probe_write(X86Tcg *t, uint64_t la, unsigned size, unsigned mmu_idx);
 /* Host pointer to size bytes at la for a read-modify-write; NULL when not plain RAM (the
  * exception is set when the access faults: check t->exc_vec >= 0). */
 void *x86_rmw_ptr(X86Tcg *t, uint64_t la, unsigned size, unsigned mmu_idx);

@@ -408,6 +408,18 @@ bool x86_store_slow(X86Tcg *t, uint64_t la, unsigned size, uint64_t val, unsigne
     return true;
 }
 
+bool x86_probe_write(X86Tcg *t, uint64_t la, unsigned size, unsigned mmu_idx)
+{
+    if (!x86_tlb_get(t, la, X86_ACC_WRITE, mmu_idx)) {
+        return false;
+    }
+    uint64_t last = la + size - 1;
+    if ((last & PAGE_MASK) != (la & PAGE_MASK)) {
+        return x86_tlb_get(t, last, X86_ACC_WRITE, mmu_idx) != NULL;
+    }
+    return true;
+}
+
 void *x86_rmw_ptr(X86Tcg *t, uint64_t la, unsigned size, unsigned mmu_idx)
 {
     if (((la & 0xfff) + size) > 4096) {

@@ -1,5 +1,5 @@
 /* x86 interpreter: flags of ALU results, loops, stack, 64-bit mode with paging (A/D bits),
- * #DE delivery through a 64-bit IDT. Programs run from RAM; HLT ends a run. */
+ * #DE delivery through a 64-bit IDT, 32-bit zero extension corners, fault error codes. Programs run from RAM; HLT ends a run. */
 #include <string.h>
 #include <glib.h>
 #include "accel/accel.h"
@@ -121,6 +121,94 @@ static void test_long64_divide_error(void)
     g_assert_cmphex(env->rip, ==, 0x2000 + sizeof(handler));
 }
 
+/* 32-bit destinations written by a zero (masked) count, XADD of a register with itself,
+ * 32-bit addressed string registers (even for a zero REP count). */
+static void test_long64_zero_extension(void)
+{
+    static const uint8_t prog[] = {
+        0x49, 0xb9, 0x78, 0x56, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde,   /* mov r9, imm64 */
+        0x41, 0xc1, 0xe9, 0x20,                                       /* shr r9d, 32 */
+        0x49, 0xba, 0x21, 0x43, 0x65, 0x87, 0xef, 0xbe, 0xad, 0xde,   /* mov r10, imm64 */
+        0x45, 0x0f, 0xa4, 0xc2, 0x20,                                 /* shld r10d, r8d, 32 */
+        0x49, 0xc7, 0xc3, 0x05, 0x00, 0x00, 0x00,                     /* mov r11, 5 */
+        0x4d, 0x0f, 0xc1, 0xdb,                                       /* xadd r11, r11 */
+        0x48, 0xbf, 0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,   /* mov rdi, imm64 */
+        0x31, 0xc9,                                                   /* xor ecx, ecx */
+        0x67, 0xf3, 0xaa,                                             /* addr32 rep stosb */
+        0x48, 0xbe, 0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0xaa, 0xaa,   /* mov rsi, imm64 */
+        0x67, 0xac,                                                   /* addr32 lodsb */
+        0xf4,
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    setup_long64();
+    run();
+    g_assert_cmphex(env->regs[R_R9], ==, 0x12345678);
+    g_assert_cmphex(env->regs[R_R10], ==, 0x87654321);
+    g_assert_cmphex(env->regs[R_R11], ==, 10);
+    g_assert_cmphex(env->regs[R_EDI], ==, 0x3000);
+    g_assert_cmphex(env->regs[R_ESI], ==, 0x3001);
+}
+
+/* Faults of a read-modify-write, a push and a jump; each handler (vector v at 0x2000 +
+ * v * 0x40, on IST 1) pops the error code into RBX, reads the faulting RIP into RCX, HLTs. */
+static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
+{
+    static const uint8_t prog[] = {
+        0xff, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xf4,   /* inc dword [0x40000000] */
+        0x50, 0xf4,                                       /* push rax */
+        0xff, 0xe0, 0xf4,                                 /* jmp rax */
+    };
+    static const uint8_t handler[] = { 0x5b, 0x48, 0x8b, 0x0c, 0x24, 0xf4 };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    setup_long64();
+    env->rip = CODE + off;
+    uint64_t gdt[3] = { 0, 0, 0x00af9b000000ffffull };
+    memcpy(ram + 0x4000, gdt, sizeof(gdt));
+    env->gdt.base = 0x4000;
+    env->gdt.limit = sizeof(gdt) - 1;
+    memset(ram + 0x5000, 0, 4096);
+    for (uint64_t v = 12; v <= 14; v++) {
+        uint64_t h = 0x2000 + v * 0x40;
+        uint64_t gate[2] = { h | (0x10ull << 16) | (1ull << 32) | (0x8eull << 40), 0 };
+        memcpy(ram + 0x5000 + v * 16, gate, sizeof(gate));
+        memcpy(ram + h, handler, sizeof(handler));
+    }
+    env->idt.base = 0x5000;
+    env->idt.limit = 0xfff;
+    uint64_t ist1 = 0x9000;
+    memset(ram + 0x6000, 0, 0x68);
+    memcpy(ram + 0x6000 + 0x24, &ist1, 8);
+    env->tr.base = 0x6000;
+    env->tr.limit = 0x67;
+    env->tr.attr = 0xb | SEG_ATTR_P;
+    env->regs[R_EAX] = rax;
+    if (rsp) {
+        env->regs[R_ESP] = rsp;
+    }
+    run();
+    g_assert_cmphex((env->rip - 0x2000) % 0x40, ==, sizeof(handler));
+    return (unsigned)((env->rip - 0x2000) / 0x40);
+}
+
+static void test_long64_fault_codes(void)
+{
+    /* a not-present page under a read-modify-write reports a write (W=1, P=0) */
+    g_assert_cmpuint(run_fault(0, 0, 0), ==, 14);
+    g_assert_cmphex(env->regs[R_EBX], ==, 2);
+    g_assert_cmphex(env->regs[R_ECX], ==, CODE);
+    g_assert_cmphex(env->cr[2], ==, 0x40000000);
+    /* a push through a non-canonical RSP is #SS(0) */
+    g_assert_cmpuint(run_fault(8, 0, 0x8000000000000000ull), ==, 12);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0);
+    g_assert_cmphex(env->regs[R_ECX], ==, CODE + 8);
+    /* a jump to a non-canonical target is #GP(0) at the jump itself */
+    g_assert_cmpuint(run_fault(10, 0x8000000000000000ull, 0), ==, 13);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0);
+    g_assert_cmphex(env->regs[R_ECX], ==, CODE + 10);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -146,5 +234,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/flat32/flags-loop", test_flat32_flags);
     g_test_add_func("/x86/long64/paging-ad-riprel", test_long64_paging);
     g_test_add_func("/x86/long64/divide-error", test_long64_divide_error);
+    g_test_add_func("/x86/long64/zero-extension", test_long64_zero_extension);
+    g_test_add_func("/x86/long64/fault-codes", test_long64_fault_codes);
     return g_test_run();
 }
