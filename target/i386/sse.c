@@ -343,7 +343,8 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
         /* any NaN or equal values return the second operand */
         if (f_nan(a, w) || f_nan(b, w)) {
             S->flags |= MX_IE;
-            return b;
+            /* the second operand is returned as read: a denormal is flushed under DAZ */
+            return f_denorm(b, w) && (S->env->fx.mxcsr & MX_DAZ) ? b & f_sign(w) : b;
         }
         uint64_t x = f_in(S, a, w), y = f_in(S, b, w);
         int c = f_cmp_num(x, y, w);
@@ -359,6 +360,7 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
     } else if (f_nan2(S, a, b, w, &r)) {
         return r;
     }
+    uint32_t before = S->flags;
     a = f_in(S, a, w);
     b = f_in(S, b, w);
     int rm = mx_rm(S);
@@ -381,7 +383,12 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
         default: r = fpu_sqrt_d(b, rm, &ff); break;
         }
     }
-    return f_out(S, r, w, ff);
+    r = f_out(S, r, w, ff);
+    if ((S->flags & ~before) & MX_IE) {
+        /* invalid outranks denormal on the same element: only IE is reported */
+        S->flags = (S->flags & ~(uint32_t)MX_DE) | (before & MX_DE);
+    }
+    return r;
 }
 
 /* CMPPS predicate 0..7 on one lane: all ones or zero. */
@@ -414,7 +421,8 @@ static uint64_t f_cmp_pred(Sse *S, uint64_t a, uint64_t b, int w, unsigned pred)
 }
 
 /* (U)COMISS/SD: ZF PF CF as the comparison's outcome, OF SF AF cleared. */
-static void f_comi(Sse *S, uint64_t a, uint64_t b, int w, bool signaling)
+/* Returns the new status flags (applied by the caller once the exception check passed). */
+static uint64_t f_comi(Sse *S, uint64_t a, uint64_t b, int w, bool signaling)
 {
     a &= f_mask(w);
     b &= f_mask(w);
@@ -428,9 +436,7 @@ static void f_comi(Sse *S, uint64_t a, uint64_t b, int w, bool signaling)
         int c = f_cmp_num(f_in(S, a, w), f_in(S, b, w), w);
         fl = c == 0 ? X86_FLAG_ZF : c < 0 ? X86_FLAG_CF : 0;
     }
-    uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF |
-                 X86_FLAG_OF;
-    S->env->rflags = (S->env->rflags & ~m) | fl;
+    return fl;
 }
 
 /* Float to a signed integer of bits 32/64 with rounding mode rm; NaN and out-of-range give
@@ -500,7 +506,9 @@ static uint64_t f_round(Sse *S, uint64_t a, int w, unsigned imm)
         }
         return a | f_qbit(w);
     }
-    a = f_in(S, a, w);
+    if (f_denorm(a, w) && (S->env->fx.mxcsr & MX_DAZ)) {
+        a &= f_sign(w);   /* DAZ applies, but ROUND* never reports DE */
+    }
     unsigned bias = w == 32 ? 127 : 1023, mbits = w == 32 ? 23 : 52;
     unsigned e = (unsigned)((a & f_expm(w)) >> mbits);
     if (e >= bias + mbits) {
@@ -527,8 +535,12 @@ static uint64_t f_round(Sse *S, uint64_t a, int w, unsigned imm)
 static bool f_commit(Sse *S)
 {
     CPUX86State *env = S->env;
-    env->fx.mxcsr |= S->flags;
-    if (S->flags & ~(env->fx.mxcsr >> MX_MASK_SHIFT) & 0x3f) {
+    uint32_t unmasked = ~(env->fx.mxcsr >> MX_MASK_SHIFT) & 0x3f;
+    uint32_t pre = S->flags & (MX_IE | MX_DE | MX_ZE);
+    /* an unmasked pre-computation exception (IE, DE, ZE) faults before the result exists:
+     * the post-computation flags (OE, UE, PE) are not recorded */
+    env->fx.mxcsr |= (pre & unmasked) ? pre : S->flags;
+    if (S->flags & unmasked) {
         x86_raise(S->t, (env->cr[4] & X86_CR4_OSXMMEXCPT) ? EXCP_XM : EXCP_UD, false, 0);
         return false;
     }
@@ -1147,8 +1159,16 @@ static bool sse_0f(Sse *S)
         if (!src_get(S, &s, w / 8, false, false)) {
             return false;
         }
-        f_comi(S, lane_get(&d, w, 0), lane_get(&s, w, 0), w, opc == 0x2f);
-        return f_commit(S);
+    {
+        uint64_t fl = f_comi(S, lane_get(&d, w, 0), lane_get(&s, w, 0), w, opc == 0x2f);
+        if (!f_commit(S)) {
+            return false;   /* an unmasked exception leaves RFLAGS untouched */
+        }
+        uint64_t m = X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | X86_FLAG_SF |
+                     X86_FLAG_OF;
+        env->rflags = (env->rflags & ~m) | fl;
+        return true;
+    }
     case 0x50: {            /* MOVMSKPS MOVMSKPD */
         if (scalar || mem) {
             return ud(S);
@@ -1277,6 +1297,7 @@ static bool sse_0f(Sse *S)
         if (p != PFX_66 && p != PFX_F2) {
             return ud(S);
         }
+        w = p == PFX_66 ? 64 : 32;   /* F2 selects the single-precision forms */
         if (!src_get(S, &s, 16, false, true)) {
             return false;
         }

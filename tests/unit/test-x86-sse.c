@@ -88,6 +88,22 @@ static const uint8_t align_prog[] = {
     0x0f, 0x28, 0x04, 0x25, 0x08, 0x30, 0x00, 0x00, 0xf4,
 };
 
+/* lanes: ldmxcsr [0x3000]; movups xmm0,[0x3010]; movups xmm1,[0x3020]; haddps xmm0,xmm1;
+ * movups [0x3100],xmm0; sqrtss xmm2,[0x3030]; stmxcsr [0x3110]; ldmxcsr [0x3000];
+ * roundss xmm3,[0x3030],0; stmxcsr [0x3114]; ldmxcsr [0x3004]; xor eax,eax;
+ * comiss xmm0,[0x3030] (at +0x5a); hlt */
+static const uint8_t lanes_prog[] = {
+    0x0f, 0xae, 0x14, 0x25, 0x00, 0x30, 0x00, 0x00, 0x0f, 0x10, 0x04, 0x25,
+    0x10, 0x30, 0x00, 0x00, 0x0f, 0x10, 0x0c, 0x25, 0x20, 0x30, 0x00, 0x00,
+    0xf2, 0x0f, 0x7c, 0xc1, 0x0f, 0x11, 0x04, 0x25, 0x00, 0x31, 0x00, 0x00,
+    0xf3, 0x0f, 0x51, 0x14, 0x25, 0x30, 0x30, 0x00, 0x00, 0x0f, 0xae, 0x1c,
+    0x25, 0x10, 0x31, 0x00, 0x00, 0x0f, 0xae, 0x14, 0x25, 0x00, 0x30, 0x00,
+    0x00, 0x66, 0x0f, 0x3a, 0x0a, 0x1c, 0x25, 0x30, 0x30, 0x00, 0x00, 0x00,
+    0x0f, 0xae, 0x1c, 0x25, 0x14, 0x31, 0x00, 0x00, 0x0f, 0xae, 0x14, 0x25,
+    0x04, 0x30, 0x00, 0x00, 0x31, 0xc0, 0x0f, 0x2f, 0x04, 0x25, 0x30, 0x30,
+    0x00, 0x00, 0xf4,
+};
+
 static void run(void)
 {
     tb_flush(&tcg_vcpu(cs)->cache);
@@ -284,6 +300,34 @@ static void test_faults(void)
     g_assert_cmphex(env->rip, ==, 0x2000 + 5);
 }
 
+/* HADDPS (F2) works on single-precision lanes; invalid outranks denormal (SQRTSS of a
+ * negative denormal: IE only); ROUNDSS never reports DE; an unmasked exception of COMISS
+ * (#XM) leaves RFLAGS as they were. */
+static void test_lanes_and_flags(void)
+{
+    start(lanes_prog, sizeof(lanes_prog));
+    uint64_t xm[2] = { 0x2000 | (0x10ull << 16) | (0x8eull << 40), 0 };
+    memcpy(ram + 0x5000 + 19 * 16, xm, 16);
+    put32(DATA, 0x1f80);
+    put32(DATA + 4, 0x1e80);                     /* DE unmasked */
+    static const uint32_t a[4] = { 0x3f800000, 0x40000000, 0x40400000, 0x40800000 };
+    static const uint32_t b[4] = { 0x41200000, 0x41a00000, 0x41f00000, 0x42200000 };
+    memcpy(ram + DATA + 0x10, a, sizeof(a));
+    memcpy(ram + DATA + 0x20, b, sizeof(b));
+    put32(DATA + 0x30, 0x80000001);              /* the smallest negative denormal */
+    run();
+    g_assert_cmphex(get32(DATA + 0x100), ==, 0x40400000);   /* 1 + 2 */
+    g_assert_cmphex(get32(DATA + 0x104), ==, 0x40e00000);   /* 3 + 4 */
+    g_assert_cmphex(get32(DATA + 0x108), ==, 0x41f00000);   /* 10 + 20 */
+    g_assert_cmphex(get32(DATA + 0x10c), ==, 0x428c0000);   /* 30 + 40 */
+    g_assert_cmphex(get32(DATA + 0x110), ==, 0x1f81);
+    g_assert_cmphex(get32(DATA + 0x114), ==, 0x1fa0);
+    g_assert_cmphex(env->regs[R_EBX], ==, CODE + 0x5a);
+    g_assert_cmphex(env->rip, ==, 0x2000 + 5);
+    g_assert_cmphex(env->fx.mxcsr, ==, 0x1e82);
+    g_assert_cmphex(env->rflags & FLAGS6, ==, 0x44);         /* ZF PF from the XOR */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -313,5 +357,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/cmpxchg16b", test_cmpxchg16b);
     g_test_add_func("/x86/sse/crc32-pcmpistri", test_crc32_pcmpistri);
     g_test_add_func("/x86/sse/faults", test_faults);
+    g_test_add_func("/x86/sse/lanes-and-flags", test_lanes_and_flags);
     return g_test_run();
 }
