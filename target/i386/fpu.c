@@ -274,6 +274,15 @@ static F80 pack_round(Fpu *F, bool s, int32_t e, U128 m)
     return (F80){ p == 64 ? q : q << (64 - p), (uint16_t)(s << 15 | E) };
 }
 
+/* A pseudo-denormal (exponent 0, integer bit set) as the equal normal value. */
+static F80 canonical(F80 x)
+{
+    if (!(x.se & 0x7fff) && (x.sig >> 63)) {
+        x.se |= 1;
+    }
+    return x;
+}
+
 static F80 make_inf(bool s)
 {
     return (F80){ 1ull << 63, (uint16_t)(s << 15 | 0x7fff) };
@@ -296,6 +305,7 @@ static bool nan_result(Fpu *F, const U *a, const U *b, F80 ra, F80 rb, F80 *out)
     if (!an && !bn) {
         return false;
     }
+    F->exc &= ~FE_DE;   /* a NaN operand outranks a denormal one */
     if (a->k == K_SNAN || (b && b->k == K_SNAN)) {
         F->exc |= FE_IE;
     }
@@ -334,10 +344,10 @@ static F80 f_add(Fpu *F, F80 ra, F80 rb, bool negb)
         return make_zero(a.s == b.s ? a.s : rc == 1);
     }
     if (a.k == K_ZERO) {
-        return pack_round(F, b.s, b.e + 64, (U128)b.m << 64);
+        return pack_round(F, b.s, b.e, (U128)b.m << 64);
     }
     if (b.k == K_ZERO) {
-        return pack_round(F, a.s, a.e + 64, (U128)a.m << 64);
+        return pack_round(F, a.s, a.e, (U128)a.m << 64);
     }
     /* value = M * 2^(e - 125) with two bits of headroom */
     if (a.e < b.e || (a.e == b.e && a.m < b.m)) {
@@ -551,7 +561,9 @@ static F80 from_float(Fpu *F, uint64_t x, int w)
 static uint64_t to_float(Fpu *F, F80 x, int w)
 {
     int mb = w == 32 ? 23 : 52, bias = w == 32 ? 127 : 1023, emax = w == 32 ? 255 : 2047;
+    uint16_t de = F->exc & FE_DE;
     U u = unpack(F, x);
+    F->exc = (F->exc & ~FE_DE) | de;   /* FST m32/m64 never reports a denormal operand */
     uint64_t sbit = (uint64_t)u.s << (w - 1), inf = (uint64_t)emax << mb;
     switch (u.k) {
     case K_ZERO: return sbit;
@@ -577,7 +589,9 @@ static uint64_t to_float(Fpu *F, F80 x, int w)
  * when out of range. */
 static uint64_t to_int(Fpu *F, F80 x, unsigned size, unsigned rc)
 {
+    uint16_t de = F->exc & FE_DE;
     U u = unpack(F, x);
+    F->exc = (F->exc & ~FE_DE) | de;   /* FIST(T)P never reports a denormal operand */
     uint64_t indef = 1ull << (size * 8 - 1);
     if (u.k == K_ZERO) {
         return 0;
@@ -660,7 +674,7 @@ static F80 from_ld(Fpu *F, long double v)
     uint64_t m = (uint64_t)hi;
     bool sticky = hi - (long double)m != 0;
     F->exc |= FE_PE;
-    return pack_round(F, s, ex - 1 + 64, ((U128)m << 64) | sticky);
+    return pack_round(F, s, ex - 1, ((U128)m << 64) | sticky);
 }
 
 /* ---- environment images ---- */
@@ -1115,10 +1129,19 @@ static bool fpu_special(Fpu *F, unsigned i)
         return true;
     case 4: { /* FXTRACT */
         if (u.k != K_FIN) {
+            F80 r;
             if (u.k == K_ZERO) {
                 F->exc |= FE_ZE;
                 st_set(F, 0, make_inf(true));
                 fpu_push(F, a);
+            } else if (u.k == K_INF) {
+                st_set(F, 0, make_inf(false));
+                fpu_push(F, a);
+            } else {
+                /* a NaN (or unsupported operand) becomes both the exponent and significand */
+                nan_result(F, &u, NULL, a, a, &r);
+                st_set(F, 0, r);
+                fpu_push(F, r);
             }
             return true;
         }
@@ -1143,6 +1166,7 @@ static bool fpu_special(Fpu *F, unsigned i)
         int32_t d = u.e - v.e;
         if (d < -1 || (d == -1 && i == 8)) {
             /* |a| < |b| (FPREM) or |a| < |b|/2 (FPREM1): a is the remainder */
+            st_set(F, 0, canonical(a));
             F->c1 = false;
             env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
             return true;
@@ -1213,6 +1237,7 @@ static bool fpu_special(Fpu *F, unsigned i)
             return true;
         }
         if (u.k != K_FIN || v.k == K_ZERO) {
+            st_set(F, 0, canonical(a));
             if (v.k == K_INF && ((u.k == K_ZERO && !v.s) || (u.k == K_INF && v.s))) {
                 F->exc |= FE_IE;
                 st_set(F, 0, f80_indefinite);
@@ -1230,7 +1255,7 @@ static bool fpu_special(Fpu *F, unsigned i)
         if (v.s && v.e < 20) {
             n = -n;
         }
-        st_set(F, 0, pack_round(F, u.s, u.e + (int32_t)n + 64, (U128)u.m << 64));
+        st_set(F, 0, pack_round(F, u.s, u.e + (int32_t)n, (U128)u.m << 64));
         return true;
     }
     }
@@ -1266,9 +1291,11 @@ bool x86_fpu_exec(X86Tcg *t, const TBOp *op, uint64_t la)
     if (!ok) {
         return false;
     }
-    /* FLDENV and FRSTOR loaded the condition codes: C1 stays as loaded */
-    bool cc_c1 = !(mem && (opc == 1 || opc == 5) && reg == 4);
-    fpu_store(&F, cc_c1);
+    if (F.exc & FE_IE) {
+        F.exc &= ~FE_DE;   /* invalid (and a stack fault) outranks a denormal operand */
+    }
+    /* control instructions leave C1 alone (FLDENV and FRSTOR: as loaded) */
+    fpu_store(&F, !control);
     if (!control) {
         env->fx.fop = (uint16_t)(opc << 8 | modrm);
         env->fx.fip = env->rip;

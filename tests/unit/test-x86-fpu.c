@@ -38,6 +38,21 @@ static const uint8_t under_prog[] = {
     0x00, 0xf4,
 };
 
+/* fixes: fninit; fldz; fld1; fadd st,st(1); fstp tbyte [0x3000]; fld dword [0x3010]; fld1;
+ * fscale; fstp tbyte [0x3020]; fstp st(0); fldpi; fstp dword [0x3030]; fnstsw ax;
+ * fnstsw [0x3034]; mov ebx,eax; fld tbyte [0x3040]; fistp dword [0x3050]; fnstsw ax;
+ * mov ecx,eax; fld dword [0x3060]; fxtract; fnstsw ax; mov edx,eax; hlt */
+static const uint8_t fixes_prog[] = {
+    0xdb, 0xe3, 0xd9, 0xee, 0xd9, 0xe8, 0xd8, 0xc1, 0xdb, 0x3c, 0x25, 0x00,
+    0x30, 0x00, 0x00, 0xd9, 0x04, 0x25, 0x10, 0x30, 0x00, 0x00, 0xd9, 0xe8,
+    0xd9, 0xfd, 0xdb, 0x3c, 0x25, 0x20, 0x30, 0x00, 0x00, 0xdd, 0xd8, 0xd9,
+    0xeb, 0xd9, 0x1c, 0x25, 0x30, 0x30, 0x00, 0x00, 0xdf, 0xe0, 0xdd, 0x3c,
+    0x25, 0x34, 0x30, 0x00, 0x00, 0x89, 0xc3, 0xdb, 0x2c, 0x25, 0x40, 0x30,
+    0x00, 0x00, 0xdb, 0x1c, 0x25, 0x50, 0x30, 0x00, 0x00, 0xdf, 0xe0, 0x89,
+    0xc1, 0xd9, 0x04, 0x25, 0x60, 0x30, 0x00, 0x00, 0xd9, 0xf4, 0xdf, 0xe0,
+    0x89, 0xc2, 0xf4,
+};
+
 static void run(void)
 {
     tb_flush(&tcg_vcpu(cs)->cache);
@@ -139,6 +154,29 @@ static void test_stack_underflow(void)
     g_assert_cmphex(get32(DATA + 8) & 0xffff, ==, 0xffff);
 }
 
+/* x + 0 and FSCALE by a fraction keep the exponent; FNSTSW leaves C1 (set by a rounded-up
+ * FST m32) alone; FIST of a denormal reports PE but not DE; FXTRACT of a NaN pushes. */
+static void test_fixes(void)
+{
+    start(fixes_prog, sizeof(fixes_prog));
+    put32(DATA + 0x10, 0x3f000000);              /* 0.5f */
+    put64(DATA + 0x40, 1);                       /* the smallest 80-bit denormal */
+    put32(DATA + 0x60, 0x7fc00000);              /* a quiet NaN */
+    run();
+    g_assert_cmphex(get64(DATA), ==, 0x8000000000000000ull);            /* 1 + 0 = 1 */
+    g_assert_cmphex(get32(DATA + 8) & 0xffff, ==, 0x3fff);
+    g_assert_cmphex(get64(DATA + 0x20), ==, 0x8000000000000000ull);     /* 1 * 2^0 */
+    g_assert_cmphex(get32(DATA + 0x28) & 0xffff, ==, 0x3fff);
+    g_assert_cmphex(get32(DATA + 0x30), ==, 0x40490fdb);                /* pi rounded up */
+    g_assert_cmphex(env->regs[R_EBX] & 0x47ff, ==, 0x0220);             /* C1 PE */
+    g_assert_cmphex(get32(DATA + 0x34) & 0xffff, ==, env->regs[R_EBX] & 0xffff);
+    g_assert_cmphex(get32(DATA + 0x50), ==, 0);
+    g_assert_cmphex(env->regs[R_ECX] & 0x3f, ==, 0x20);                 /* PE, no DE */
+    g_assert_cmphex((env->regs[R_EDX] >> 11) & 7, ==, 5);               /* two pushed */
+    g_assert_cmphex(env->fx.st[0][7] & 0xc0, ==, 0xc0);                 /* ST0: the NaN */
+    g_assert_cmphex(env->fx.st[1][7] & 0xc0, ==, 0xc0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -162,5 +200,6 @@ int main(int argc, char **argv)
 
     g_test_add_func("/x86/fpu/arith", test_arith);
     g_test_add_func("/x86/fpu/stack-underflow", test_stack_underflow);
+    g_test_add_func("/x86/fpu/fixes", test_fixes);
     return g_test_run();
 }
