@@ -972,6 +972,18 @@ static bool decode_insn(Dc *d)
     }
 }
 
+/* Ends the block at ops[n] with a direct jump to d->pc (the next instruction). */
+static void emit_fallthrough(Dc *d, TranslationBlock *tb, unsigned n, unsigned icount)
+{
+    TBOp *j = &tb->ops[n];
+    memset(j, 0, 2 * sizeof(TBOp));
+    j->handler = d->labels[X86_OP_JMP];
+    j->imm = (int64_t)d->pc;
+    j->pc_off = (uint16_t)(d->pc - tb->pc);
+    j->insn_idx = (uint8_t)(icount - 1);
+    j->rd = set_exit(d, d->pc);
+}
+
 TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const *labels)
 {
     CPUX86State *env = t->env;
@@ -1010,8 +1022,11 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
                 /* the first instruction cannot be fetched: fault now */
                 return NULL;
             }
+            /* end the block before it: it faults as the first instruction of its own block */
             t->exc_vec = -1;
             d.pc = d.pc0;
+            emit_fallthrough(&d, tb, n, icount);
+            n += 2;
             break;
         }
         a->pc_off = (uint16_t)(d.pc0 - pc);
@@ -1038,15 +1053,7 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
             ((d.pc ^ pc) & TB_PAGE_MASK && tb->phys_page2 != UINT64_MAX) ||
             (d.pc - pc) > 0xf000) {
             if (!d.end) {
-                /* falls through into the next block */
-                TBOp *j = &tb->ops[n], *jb = &tb->ops[n + 1];
-                memset(j, 0, 2 * sizeof(TBOp));
-                j->handler = labels[X86_OP_JMP];
-                j->imm = (int64_t)d.pc;
-                j->pc_off = (uint16_t)(d.pc - pc);
-                j->insn_idx = (uint8_t)(icount - 1);
-                (void)jb;
-                j->rd = set_exit(&d, d.pc);
+                emit_fallthrough(&d, tb, n, icount);
                 n += 2;
             }
             break;
