@@ -160,6 +160,7 @@ static inline uint64_t ea_off(CPUX86State *env, const TBOp *b)
 static inline uint64_t linear(X86Tcg *t, int seg, uint64_t off)
 {
     uint64_t la = off;
+    t->stack_access = seg == R_SS;
     if (seg != X86_NONE) {
         la += t->env->segs[seg].base;
     }
@@ -168,7 +169,9 @@ static inline uint64_t linear(X86Tcg *t, int seg, uint64_t off)
 
 static inline uint64_t ea_lin(X86Tcg *t, const TBOp *b)
 {
-    return linear(t, b->rs3, ea_off(t->env, b));
+    uint64_t la = linear(t, b->rs3, ea_off(t->env, b));
+    t->stack_access |= b->rd == R_ESP || b->rd == R_EBP;   /* SS by default */
+    return la;
 }
 
 static inline bool ld(X86Tcg *t, uint64_t la, unsigned size, uint64_t *v)

@@ -58,6 +58,8 @@ typedef struct X86Tcg {
     uint32_t exc_err;
     bool exc_has_err;
     bool tb_invalidated;          /* a store invalidated translated code */
+    bool stack_access;            /* the memory operand is SS-relative (RSP/RBP base): a
+                                   * non-canonical address is #SS(0) instead of #GP(0) */
 
     /* last RAM range seen by x86_ram_ptr */
     uint64_t ram_lo, ram_hi;

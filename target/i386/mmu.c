@@ -150,9 +150,10 @@ static bool x86_walk(X86Tcg *t, uint64_t la, X86Access acc, unsigned mmu_idx, ui
         if (x86_long_mode(env)) {
             int64_t s = (int64_t)la << 16 >> 16;
             if ((uint64_t)s != la) {
-                /* Non-canonical addresses fault with #GP before paging. */
+                /* Non-canonical addresses fault before paging: #SS(0) for a stack operand. */
                 if (!debug) {
-                    x86_raise(t, EXCP_GP, true, 0);
+                    x86_raise(t, acc != X86_ACC_EXEC && t->stack_access ? EXCP_SS : EXCP_GP,
+                              true, 0);
                 }
                 return false;
             }

@@ -150,7 +150,8 @@ static void test_long64_zero_extension(void)
     g_assert_cmphex(env->regs[R_ESI], ==, 0x3001);
 }
 
-/* Faults of a read-modify-write, a push and a jump; each handler (vector v at 0x2000 +
+/* Faults of a read-modify-write, a push, a jump and an RBP-based operand (RAX and RBP both
+ * hold rax); each handler (vector v at 0x2000 +
  * v * 0x40, on IST 1) pops the error code into RBX, reads the faulting RIP into RCX, HLTs. */
 static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
 {
@@ -158,6 +159,7 @@ static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
         0xff, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xf4,   /* inc dword [0x40000000] */
         0x50, 0xf4,                                       /* push rax */
         0xff, 0xe0, 0xf4,                                 /* jmp rax */
+        0xff, 0x45, 0x00, 0xf4,                           /* inc dword [rbp] */
     };
     static const uint8_t handler[] = { 0x5b, 0x48, 0x8b, 0x0c, 0x24, 0xf4 };
     x86_cpu_reset(cs);
@@ -184,6 +186,7 @@ static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
     env->tr.limit = 0x67;
     env->tr.attr = 0xb | SEG_ATTR_P;
     env->regs[R_EAX] = rax;
+    env->regs[R_EBP] = rax;
     if (rsp) {
         env->regs[R_ESP] = rsp;
     }
@@ -207,6 +210,10 @@ static void test_long64_fault_codes(void)
     g_assert_cmpuint(run_fault(10, 0x8000000000000000ull, 0), ==, 13);
     g_assert_cmphex(env->regs[R_EBX], ==, 0);
     g_assert_cmphex(env->regs[R_ECX], ==, CODE + 10);
+    /* a non-canonical RBP-based (SS) operand is #SS(0) */
+    g_assert_cmpuint(run_fault(13, 0x8000000000000000ull, 0), ==, 12);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0);
+    g_assert_cmphex(env->regs[R_ECX], ==, CODE + 13);
 }
 
 int main(int argc, char **argv)
