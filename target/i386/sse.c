@@ -305,6 +305,9 @@ static uint64_t f_out(Sse *S, uint64_t r, int w, uint32_t ff)
         r = f_default_nan(w);
     }
     uint32_t mx = S->env->fx.mxcsr;
+    if (!(mx & (MX_UE << MX_MASK_SHIFT)) && f_denorm(r, w)) {
+        fl |= MX_UE;   /* unmasked, underflow is reported for any tiny result, exact or not */
+    }
     if ((mx & MX_FTZ) && (mx & (MX_UE << MX_MASK_SHIFT)) &&
         ((fl & MX_UE) || f_denorm(r, w))) {
         r &= f_sign(w);
@@ -360,7 +363,8 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
     } else if (f_nan2(S, a, b, w, &r)) {
         return r;
     }
-    uint32_t before = S->flags;
+    uint32_t outer = S->flags;
+    S->flags = 0;   /* this element's flags, merged below */
     a = f_in(S, a, w);
     b = f_in(S, b, w);
     int rm = mx_rm(S);
@@ -384,10 +388,10 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
         }
     }
     r = f_out(S, r, w, ff);
-    if ((S->flags & ~before) & MX_IE) {
-        /* invalid outranks denormal on the same element: only IE is reported */
-        S->flags = (S->flags & ~(uint32_t)MX_DE) | (before & MX_DE);
+    if (S->flags & (MX_IE | MX_ZE)) {
+        S->flags &= ~(uint32_t)MX_DE;   /* invalid and divide-by-zero outrank denormal */
     }
+    S->flags |= outer;
     return r;
 }
 
