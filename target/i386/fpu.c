@@ -306,6 +306,10 @@ static bool nan_result(Fpu *F, const U *a, const U *b, F80 ra, F80 rb, F80 *out)
         return false;
     }
     F->exc &= ~FE_DE;   /* a NaN operand outranks a denormal one */
+    if (F->exc & FS_SF) {
+        *out = f80_indefinite;   /* an empty operand register: the indefinite, whatever else */
+        return true;
+    }
     if (a->k == K_SNAN || (b && b->k == K_SNAN)) {
         F->exc |= FE_IE;
     }
@@ -853,6 +857,10 @@ static bool fpu_mem(Fpu *F, unsigned opc, unsigned reg, uint64_t la, unsigned os
     case 5 << 3 | 2: case 5 << 3 | 3: { /* FST(P) m64fp */
         unsigned w = opc == 1 ? 32 : 64;
         x = to_float(F, st_get(F, 0), (int)w);
+        if (F->exc & ~env->fx.fcw & (FE_IE | FE_OE | FE_UE)) {
+            F->exc &= ~FE_PE;   /* unmasked: nothing stored or popped, no #P reported */
+            return true;
+        }
         if (!x86_store_slow(t, la, w / 8, x, mi)) return false;
         if (reg == 3) fpu_pop(F);
         return true;
@@ -867,6 +875,9 @@ static bool fpu_mem(Fpu *F, unsigned opc, unsigned reg, uint64_t la, unsigned os
         unsigned size = opc == 3 ? 4 : (opc == 5 || reg == 7) ? 8 : 2;
         unsigned rc = reg == 1 ? 3 : (env->fx.fcw >> 10) & 3;
         x = to_int(F, st_get(F, 0), size, rc);
+        if (F->exc & ~env->fx.fcw & FE_IE) {
+            return true;   /* unmasked: nothing is stored and nothing popped */
+        }
         if (!x86_store_slow(t, la, size, x, mi)) return false;
         if (reg != 2) fpu_pop(F);
         return true;
@@ -1028,9 +1039,10 @@ static bool fpu_reg(Fpu *F, unsigned opc, unsigned reg, unsigned i)
             if (opc == 3) {
                 c = !c;
             }
+            bool underflow = !st_valid(F, i);
             a = st_get(F, i);
-            if (c) {
-                st_set(F, 0, a);
+            if (c || underflow) {
+                st_set(F, 0, a);   /* an empty source gives the indefinite either way */
             }
             return true;
         }
@@ -1093,6 +1105,58 @@ static bool fpu_reg(Fpu *F, unsigned opc, unsigned reg, unsigned i)
 }
 
 /* D9 F0..FF: the arithmetic and transcendental specials. */
+/* FPREM (i 8) and FPREM1 (i 5) of ST0 = a (unpacked u) by ST1. */
+static bool fprem(Fpu *F, unsigned i, F80 a, U u)
+{
+    CPUX86State *env = F->env;
+    F80 b = st_get(F, 1);
+    U v = unpack(F, b);
+    if (u.k != K_FIN || v.k != K_FIN) {
+        F80 r;
+        if (nan_result(F, &u, &v, a, b, &r)) {
+            st_set(F, 0, r);
+        } else if (u.k == K_INF || v.k == K_ZERO) {
+            F->exc |= FE_IE;
+            st_set(F, 0, f80_indefinite);
+        }
+        env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
+        return true;
+    }
+    int32_t d = u.e - v.e;
+    if (d < -1 || (d == -1 && i == 8)) {
+        /* |a| < |b| (FPREM) or |a| < |b|/2 (FPREM1): a is the remainder */
+        st_set(F, 0, canonical(a));
+        F->c1 = false;
+        env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
+        return true;
+    }
+    if (d >= 64) {
+        /* partial remainder, C2 set: the exponent difference drops to N = 32 + d % 32,
+         * a - b * 2^(d - N) * trunc(a / (b * 2^(d - N))) */
+        int32_t nn = (d & 31) | 32, ve = v.e + (d - nn);
+        U128 r = ((U128)u.m << (nn + 1)) % ((U128)v.m << 1);
+        st_set(F, 0, r ? pack_round(F, u.s, ve + 63, r) : make_zero(u.s));
+        env->fx.fsw = (env->fx.fsw & ~(FS_C0 | FS_C3)) | FS_C2;
+        return true;
+    }
+    /* a = u.m * 2^(v.e - 64 + d + 1 - 63 ...): both scaled to 2^(v.e - 64) */
+    U128 n = (U128)u.m << (d + 1), dv = (U128)v.m << 1;
+    uint64_t q = (uint64_t)(n / dv);
+    U128 r = n % dv;
+    bool s = u.s;
+    if (i == 5 && ((r << 1) > dv || ((r << 1) == dv && (q & 1)))) {
+        r = dv - r;
+        q++;
+        s = !s;
+    }
+    F->c1 = q & 1;
+    env->fx.fsw = (env->fx.fsw & ~(FS_C0 | FS_C2 | FS_C3)) |
+                  ((q & 4) ? FS_C0 : 0) | ((q & 2) ? FS_C3 : 0);
+    /* the remainder is r * 2^(v.e - 64) */
+    st_set(F, 0, r ? pack_round(F, s, v.e + 63, r) : make_zero(u.s));
+    return true;
+}
+
 static bool fpu_special(Fpu *F, unsigned i)
 {
     CPUX86State *env = F->env;
@@ -1149,51 +1213,12 @@ static bool fpu_special(Fpu *F, unsigned i)
         fpu_push(F, (F80){ u.m, (uint16_t)(u.s << 15 | 16383) });
         return true;
     }
-    case 5: case 8: { /* FPREM1, FPREM */
-        b = st_get(F, 1);
-        U v = unpack(F, b);
-        if (u.k != K_FIN || v.k != K_FIN) {
-            F80 r;
-            if (nan_result(F, &u, &v, a, b, &r)) {
-                st_set(F, 0, r);
-            } else if (u.k == K_INF || v.k == K_ZERO) {
-                F->exc |= FE_IE;
-                st_set(F, 0, f80_indefinite);
-            }
-            env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
-            return true;
-        }
-        int32_t d = u.e - v.e;
-        if (d < -1 || (d == -1 && i == 8)) {
-            /* |a| < |b| (FPREM) or |a| < |b|/2 (FPREM1): a is the remainder */
-            st_set(F, 0, canonical(a));
-            F->c1 = false;
-            env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
-            return true;
-        }
-        if (d >= 64) {
-            /* partial remainder: a - b * trunc(a / b / 2^(d - 63)) * 2^(d - 63), C2 set */
-            U128 r = ((U128)u.m << 63) % v.m;
-            st_set(F, 0, r ? pack_round(F, u.s, u.e + 1, r) : make_zero(u.s));
-            env->fx.fsw = (env->fx.fsw & ~(FS_C0 | FS_C3)) | FS_C2;
-            return true;
-        }
-        /* a = u.m * 2^(v.e - 64 + d + 1 - 63 ...): both scaled to 2^(v.e - 64) */
-        U128 n = (U128)u.m << (d + 1), dv = (U128)v.m << 1;
-        uint64_t q = (uint64_t)(n / dv);
-        U128 r = n % dv;
-        bool s = u.s;
-        if (i == 5 && ((r << 1) > dv || ((r << 1) == dv && (q & 1)))) {
-            r = dv - r;
-            q++;
-            s = !s;
-        }
-        F->c1 = q & 1;
-        env->fx.fsw = (env->fx.fsw & ~(FS_C0 | FS_C2 | FS_C3)) |
-                      ((q & 4) ? FS_C0 : 0) | ((q & 2) ? FS_C3 : 0);
-        /* the remainder is r * 2^(v.e - 64) */
-        st_set(F, 0, r ? pack_round(F, s, v.e + 63, r) : make_zero(u.s));
-        return true;
+    case 5: case 8: { /* FPREM1, FPREM: exact, so rounded to 64 bits whatever PC says */
+        uint16_t fcw = env->fx.fcw;
+        env->fx.fcw |= 0x300;
+        bool ok = fprem(F, i, a, u);
+        env->fx.fcw = fcw;
+        return ok;
     }
     case 6: F->top = (F->top - 1) & 7; return true;   /* FDECSTP */
     case 7: F->top = (F->top + 1) & 7; return true;   /* FINCSTP */
@@ -1255,7 +1280,11 @@ static bool fpu_special(Fpu *F, unsigned i)
         if (v.s && v.e < 20) {
             n = -n;
         }
+        /* FSCALE rounds to 64 bits whatever the precision control says */
+        uint16_t fcw = env->fx.fcw;
+        env->fx.fcw |= 0x300;
         st_set(F, 0, pack_round(F, u.s, u.e + (int32_t)n, (U128)u.m << 64));
+        env->fx.fcw = fcw;
         return true;
     }
     }
@@ -1293,6 +1322,13 @@ bool x86_fpu_exec(X86Tcg *t, const TBOp *op, uint64_t la)
     }
     if (F.exc & FE_IE) {
         F.exc &= ~FE_DE;   /* invalid (and a stack fault) outranks a denormal operand */
+    }
+    if (!control && (F.exc & ~env->fx.fcw & (FE_IE | FE_DE | FE_ZE))) {
+        /* an unmasked invalid, denormal or divide-by-zero exception leaves the registers
+         * and the stack top as they were: only the status word records it */
+        uint16_t exc = F.exc;
+        fpu_load(&F, t);
+        F.exc = exc;
     }
     /* control instructions leave C1 alone (FLDENV and FRSTOR: as loaded) */
     fpu_store(&F, !control);

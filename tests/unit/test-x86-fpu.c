@@ -53,6 +53,18 @@ static const uint8_t fixes_prog[] = {
     0x89, 0xc2, 0xf4,
 };
 
+/* stack: fninit; fld tbyte [0x3000]; fcmovb st,st(1); fstp tbyte [0x3010]; fld dword [0x3020];
+ * fld tbyte [0x3030]; fprem; fstp tbyte [0x3040]; fnstsw ax; mov ebx,eax; fstp st(0);
+ * fldcw [0x3050]; fld1; fldz; fdivp st(1),st; fnstsw ax; mov ecx,eax; hlt */
+static const uint8_t stack_prog[] = {
+    0xdb, 0xe3, 0xdb, 0x2c, 0x25, 0x00, 0x30, 0x00, 0x00, 0xda, 0xc1, 0xdb,
+    0x3c, 0x25, 0x10, 0x30, 0x00, 0x00, 0xd9, 0x04, 0x25, 0x20, 0x30, 0x00,
+    0x00, 0xdb, 0x2c, 0x25, 0x30, 0x30, 0x00, 0x00, 0xd9, 0xf8, 0xdb, 0x3c,
+    0x25, 0x40, 0x30, 0x00, 0x00, 0xdf, 0xe0, 0x89, 0xc3, 0xdd, 0xd8, 0xd9,
+    0x2c, 0x25, 0x50, 0x30, 0x00, 0x00, 0xd9, 0xe8, 0xd9, 0xee, 0xde, 0xf9,
+    0xdf, 0xe0, 0x89, 0xc1, 0xf4,
+};
+
 static void run(void)
 {
     tb_flush(&tcg_vcpu(cs)->cache);
@@ -177,6 +189,29 @@ static void test_fixes(void)
     g_assert_cmphex(env->fx.st[1][7] & 0xc0, ==, 0xc0);
 }
 
+/* FCMOVcc from an empty register loads the indefinite even when the condition is false;
+ * FPREM with an exponent difference of 99 reduces it to N = 32 + 99 % 32 = 35 (2^100 rem
+ * 3 * 2^64 = 2^64, C2 set); an unmasked #Z leaves the stack as it was (no pop). */
+static void test_stack_cases(void)
+{
+    start(stack_prog, sizeof(stack_prog));
+    env->rflags &= ~(uint64_t)1;                 /* CF clear: FCMOVB not taken */
+    put64(DATA, 0x8000000000000000ull);          /* 1.0 */
+    put32(DATA + 8, 0x3fff);
+    put32(DATA + 0x20, 0x40400000);              /* 3.0f */
+    put64(DATA + 0x30, 0x8000000000000000ull);   /* 2^100 */
+    put32(DATA + 0x38, 16383 + 100);
+    put32(DATA + 0x50, 0x37b);                   /* ZM clear */
+    run();
+    g_assert_cmphex(get64(DATA + 0x10), ==, 0xc000000000000000ull);
+    g_assert_cmphex(get32(DATA + 0x18) & 0xffff, ==, 0xffff);
+    g_assert_cmphex(get64(DATA + 0x40), ==, 0x8000000000000000ull);
+    g_assert_cmphex(get32(DATA + 0x48) & 0xffff, ==, 16383 + 64);
+    g_assert_cmphex(env->regs[R_EBX] & 0x0400, ==, 0x0400);          /* C2: incomplete */
+    g_assert_cmphex(env->regs[R_ECX] & 0x84, ==, 0x84);              /* ES, ZE */
+    g_assert_cmphex((env->regs[R_ECX] >> 11) & 7, ==, 6);            /* FDIVP did not pop */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -201,5 +236,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/fpu/arith", test_arith);
     g_test_add_func("/x86/fpu/stack-underflow", test_stack_underflow);
     g_test_add_func("/x86/fpu/fixes", test_fixes);
+    g_test_add_func("/x86/fpu/stack-cases", test_stack_cases);
     return g_test_run();
 }
