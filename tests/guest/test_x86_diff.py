@@ -125,7 +125,7 @@ def differences(case, a, b):
     for i in range(16):
         if i not in case.undef_regs and a["gprs"][i] != b["gprs"][i]:
             d.append((gen.REG64[i], a["gprs"][i], b["gprs"][i]))
-    mask = gen.COMPARED_FLAGS & ~case.undef_flags
+    mask = gen.COMPARED_FLAGS & ~case.undef_flags_at(a["rip"])
     if (a["rflags"] ^ b["rflags"]) & mask:
         d.append(("rflags (mask %#x)" % mask, a["rflags"] & mask, b["rflags"] & mask))
     for name, lo, hi in FX_FIELDS:
