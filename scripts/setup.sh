@@ -12,7 +12,8 @@ libjson-glib-dev libsdl2-dev libvncserver-dev python3 liburing-dev libzstd-dev"
 TEST_DEPS="opensbi qemu-system-misc qemu-utils gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
 device-tree-compiler cpio socat
 acpica-tools
-vncsnapshot xvfb x11-apps imagemagick"
+vncsnapshot xvfb x11-apps imagemagick
+xdotool"
 
 # shellcheck disable=SC2086
 apt_require $BUILD_DEPS $TEST_DEPS

@@ -2,7 +2,9 @@
 fbcon, atkbd and psmouse built in) with -device bochs-display or -device VGA shows its fb
 console on a QMP screendump and through a real VNC client (vncsnapshot), the colour bands it
 paints into /dev/fb0 are on both, and keys typed over RFB reach a shell on tty1 through the
-PS/2 keyboard behind the i8042. Screenshots are kept under build/test-artifacts/display/.
+PS/2 keyboard behind the i8042. The same holds for the SDL window under Xvfb: xwd captures the
+fb console and the bands, and keys typed into the window with xdotool reach the tty1 shell.
+Screenshots are kept under build/test-artifacts/display/.
 """
 
 import os
@@ -34,7 +36,7 @@ INITRD = os.path.join(testlib.ASSETS, "x86_64", "initrd.gz")
 class PcGuest(td.Guest):
     """The tiny kernel on -M pc -accel tcg at its serial shell, with a display device."""
 
-    def __init__(self, display="bochs-display", extra=()):
+    def __init__(self, display="bochs-display", extra=(), env=None):
         testlib.require_file(TINY_BZIMAGE, "the shared x86_64 assets")
         testlib.require_file(INITRD, "run scripts/assets.sh")
         self.dir = tempfile.mkdtemp(prefix="vessel-pc-display-")
@@ -43,7 +45,7 @@ class PcGuest(td.Guest):
                 "-nographic", "-kernel", TINY_BZIMAGE, "-initrd", INITRD,
                 "-append", "console=tty0 console=ttyS0",
                 "-device", display, "-qmp", "unix:%s,server=on,wait=off" % sock] + list(extra)
-        self.vm = Vm(args)
+        self.vm = Vm(args, env=env)
         self.vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
         self.vm.expect(r"# ", 60)
         self.qmp = Qmp(connect_unix(sock))
@@ -109,3 +111,60 @@ def test_ps2_keys_and_vnc_snapshot():
         td.check_bands(td.read_image(path))
     finally:
         guest.close()
+
+
+def xwd_window(display, title, name):
+    """Captures the X window titled title on display into artifact name: (w, h, rows)."""
+    path = td.artifact(name)
+    with open(path, "wb") as f:
+        subprocess.run(["xwd", "-name", title, "-silent", "-display", display],
+                       stdout=f, check=True, timeout=30)
+    return td.read_image(path)
+
+
+def test_sdl_window_and_keys_under_xvfb():
+    """-display sdl on the pc board: the SDL window shows the fb console and the painted
+    bands, and keys typed into it with xdotool reach a shell on tty1 through the i8042."""
+    for tool in ("Xvfb", "xwd", "xdotool"):
+        if not shutil.which(tool):
+            raise testlib.Skip("%s is not installed" % tool)
+    display = ":%d" % (td.free_vnc_display() + 50)
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "2048x1536x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    guest = None
+    try:
+        time.sleep(1)
+        env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11")
+        guest = PcGuest(extra=["-display", "sdl", "-name", "pcsdl"], env=env)
+        guest.wait_fb()
+        title = "Vessel (pcsdl)"
+        # The fb console's boot messages: light text on black in the window.
+        width, height, rows = xwd_window(display, title, "pc-sdl-fbcon.xwd")
+        assert (width, height) == (td.WIDTH, td.HEIGHT), (width, height)
+        lit = sum(1 for row in rows[:400] for x in range(0, width * 3, 3) if row[x] > 128)
+        dark = sum(1 for row in rows[:400] for x in range(0, width * 3, 3) if row[x] < 32)
+        assert 2000 < lit < dark, (lit, dark)
+        # A shell reading the virtual terminal, answering on the serial port; the keys go to
+        # the focused SDL window through XTEST, as a person's would.
+        guest.sh("(setsid sh -c 'exec sh </dev/tty1 >/dev/ttyS0 2>&1' &)")
+        time.sleep(1)
+        xenv = dict(os.environ, DISPLAY=display)
+        wid = subprocess.run(["xdotool", "search", "--sync", "--name", "^Vessel \\(pcsdl\\)$"],
+                             env=xenv, check=True, timeout=30, stdout=subprocess.PIPE,
+                             text=True).stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid], env=xenv, check=True,
+                       timeout=30)
+        subprocess.run(["xdotool", "type", "--delay", "60", "echo SDL.Typed.OK"], env=xenv,
+                       check=True, timeout=60)
+        subprocess.run(["xdotool", "key", "Return"], env=xenv, check=True, timeout=30)
+        guest.vm.expect(r"SDL\.Typed\.OK", 60)
+        guest.paint_bands()
+        time.sleep(1)
+        image = xwd_window(display, title, "pc-sdl-bands.xwd")
+        assert image[:2] == (td.WIDTH, td.HEIGHT), image[:2]
+        td.check_bands(image)
+    finally:
+        if guest:
+            guest.close()
+        xvfb.kill()
+        xvfb.wait()
