@@ -150,22 +150,11 @@ static void test_long64_zero_extension(void)
     g_assert_cmphex(env->regs[R_ESI], ==, 0x3001);
 }
 
-/* Faults of a read-modify-write, a push, a jump and an RBP-based operand (RAX and RBP both
- * hold rax); each handler (vector v at 0x2000 +
- * v * 0x40, on IST 1) pops the error code into RBX, reads the faulting RIP into RCX, HLTs. */
-static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
+/* Runs from env->rip until a handler of vector 12..14 (at 0x2000 + v * 0x40, on IST 1) pops
+ * the error code into RBX, reads the faulting RIP into RCX and HLTs; returns the vector. */
+static unsigned run_to_handler(void)
 {
-    static const uint8_t prog[] = {
-        0xff, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xf4,   /* inc dword [0x40000000] */
-        0x50, 0xf4,                                       /* push rax */
-        0xff, 0xe0, 0xf4,                                 /* jmp rax */
-        0xff, 0x45, 0x00, 0xf4,                           /* inc dword [rbp] */
-    };
     static const uint8_t handler[] = { 0x5b, 0x48, 0x8b, 0x0c, 0x24, 0xf4 };
-    x86_cpu_reset(cs);
-    memcpy(ram + CODE, prog, sizeof(prog));
-    setup_long64();
-    env->rip = CODE + off;
     uint64_t gdt[3] = { 0, 0, 0x00af9b000000ffffull };
     memcpy(ram + 0x4000, gdt, sizeof(gdt));
     env->gdt.base = 0x4000;
@@ -185,14 +174,31 @@ static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
     env->tr.base = 0x6000;
     env->tr.limit = 0x67;
     env->tr.attr = 0xb | SEG_ATTR_P;
+    run();
+    g_assert_cmphex((env->rip - 0x2000) % 0x40, ==, sizeof(handler));
+    return (unsigned)((env->rip - 0x2000) / 0x40);
+}
+
+/* Faults of a read-modify-write, a push, a jump and an RBP-based operand (RAX and RBP both
+ * hold rax), caught by run_to_handler. */
+static unsigned run_fault(unsigned off, uint64_t rax, uint64_t rsp)
+{
+    static const uint8_t prog[] = {
+        0xff, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xf4,   /* inc dword [0x40000000] */
+        0x50, 0xf4,                                       /* push rax */
+        0xff, 0xe0, 0xf4,                                 /* jmp rax */
+        0xff, 0x45, 0x00, 0xf4,                           /* inc dword [rbp] */
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    setup_long64();
+    env->rip = CODE + off;
     env->regs[R_EAX] = rax;
     env->regs[R_EBP] = rax;
     if (rsp) {
         env->regs[R_ESP] = rsp;
     }
-    run();
-    g_assert_cmphex((env->rip - 0x2000) % 0x40, ==, sizeof(handler));
-    return (unsigned)((env->rip - 0x2000) / 0x40);
+    return run_to_handler();
 }
 
 static void test_long64_fault_codes(void)
@@ -214,6 +220,27 @@ static void test_long64_fault_codes(void)
     g_assert_cmpuint(run_fault(13, 0x8000000000000000ull, 0), ==, 12);
     g_assert_cmphex(env->regs[R_EBX], ==, 0);
     g_assert_cmphex(env->regs[R_ECX], ==, CODE + 13);
+}
+
+/* An instruction that runs into a not-present page after another one of its block: the
+ * first completes, the second raises #PF (not-present fetch) at its own RIP. */
+static void test_long64_fetch_fault_mid_block(void)
+{
+    static const uint8_t prog[] = {
+        0xb8, 0x01, 0x00, 0x00, 0x00,                               /* mov eax, 1 */
+        0x48, 0xbb, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* mov rbx, imm64 */
+    };
+    const uint64_t start = 0x200000 - 7;    /* the mov rbx crosses into 0x200000 */
+    x86_cpu_reset(cs);
+    setup_long64();
+    memset(ram + 0x12000 + 8, 0, 8);        /* 0x200000..0x3fffff: not present */
+    memcpy(ram + start, prog, sizeof(prog));
+    env->rip = start;
+    g_assert_cmpuint(run_to_handler(), ==, 14);
+    g_assert_cmphex(env->regs[R_EAX], ==, 1);
+    g_assert_cmphex(env->regs[R_ECX], ==, start + 5);
+    g_assert_cmphex(env->cr[2], ==, 0x200000);
+    g_assert_cmphex(env->regs[R_EBX] & 7, ==, 0);   /* not present, read, supervisor */
 }
 
 int main(int argc, char **argv)
@@ -243,5 +270,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/long64/divide-error", test_long64_divide_error);
     g_test_add_func("/x86/long64/zero-extension", test_long64_zero_extension);
     g_test_add_func("/x86/long64/fault-codes", test_long64_fault_codes);
+    g_test_add_func("/x86/long64/fetch-fault-mid-block", test_long64_fetch_fault_mid_block);
     return g_test_run();
 }
