@@ -315,7 +315,9 @@ static bool nan_result(Fpu *F, const U *a, const U *b, F80 ra, F80 rb, F80 *out)
     }
     F80 r;
     if (an && bn) {
-        r = (ra.sig << 1) >= (rb.sig << 1) ? ra : rb;
+        /* the larger significand; of equal ones, the positive NaN */
+        r = (ra.sig << 1) > (rb.sig << 1) ? ra : (rb.sig << 1) > (ra.sig << 1) ? rb
+          : (ra.se >> 15) ? rb : ra;
     } else {
         r = an ? ra : rb;
     }
@@ -1119,7 +1121,7 @@ static bool fprem(Fpu *F, unsigned i, F80 a, U u)
             F->exc |= FE_IE;
             st_set(F, 0, f80_indefinite);
         }
-        env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
+        env->fx.fsw &= ~FS_C2;   /* C0 and C3 stay as they were */
         return true;
     }
     int32_t d = u.e - v.e;

@@ -65,6 +65,15 @@ static const uint8_t stack_prog[] = {
     0xdf, 0xe0, 0x89, 0xc1, 0xf4,
 };
 
+/* nan: fninit; fld qword [0x3000]; fld qword [0x3008]; fsubp st(1),st;
+ * fstp qword [0x3010]; fld qword [0x3000]; fld1; fcom st(1); fprem; fnstsw ax; hlt */
+static const uint8_t nan_prog[] = {
+    0xdb, 0xe3, 0xdd, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00, 0xdd, 0x04, 0x25,
+    0x08, 0x30, 0x00, 0x00, 0xde, 0xe9, 0xdd, 0x1c, 0x25, 0x10, 0x30, 0x00,
+    0x00, 0xdd, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00, 0xd9, 0xe8, 0xd8, 0xd1,
+    0xd9, 0xf8, 0xdf, 0xe0, 0xf4,
+};
+
 static void run(void)
 {
     tb_flush(&tcg_vcpu(cs)->cache);
@@ -212,6 +221,18 @@ static void test_stack_cases(void)
     g_assert_cmphex((env->regs[R_ECX] >> 11) & 7, ==, 6);            /* FDIVP did not pop */
 }
 
+/* Two QNaNs with equal significands give the positive one; FPREM with a NaN operand clears
+ * C2 but leaves C0 and C3 (here from an unordered FCOM). */
+static void test_nan_cases(void)
+{
+    start(nan_prog, sizeof(nan_prog));
+    put64(DATA, 0xfff8000000000000ull);
+    put64(DATA + 8, 0x7ff8000000000000ull);
+    run();
+    g_assert_cmphex(get64(DATA + 0x10), ==, 0x7ff8000000000000ull);
+    g_assert_cmphex(env->regs[R_EAX] & 0x4500, ==, 0x4100);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -237,5 +258,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/fpu/stack-underflow", test_stack_underflow);
     g_test_add_func("/x86/fpu/fixes", test_fixes);
     g_test_add_func("/x86/fpu/stack-cases", test_stack_cases);
+    g_test_add_func("/x86/fpu/nan-cases", test_nan_cases);
     return g_test_run();
 }
