@@ -98,6 +98,21 @@ static uint64_t alu(CPUX86State *env, unsigned op, unsigned size, uint64_t a, ui
     return r;
 }
 
+/* The result of ALU operation op on a and b without its flags (X86_PF_NOFLAGS); the caller
+ * truncates it to the operand size. */
+static inline uint64_t alu_result(CPUX86State *env, unsigned op, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case ALU_ADD: return a + b;
+    case ALU_OR: return a | b;
+    case ALU_ADC: return a + b + (env->rflags & X86_FLAG_CF);
+    case ALU_SBB: return a - b - (env->rflags & X86_FLAG_CF);
+    case ALU_AND: return a & b;
+    case ALU_SUB: case ALU_CMP: return a - b;
+    default: return a ^ b;
+    }
+}
+
 static bool cond(uint64_t fl, unsigned cc)
 {
     bool r;
@@ -545,6 +560,9 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         } \
     } while (0)
 #define LOCKED() (op->rs1 == X86_RM_MEM && (b->ilen & X86_PF_LOCK))
+/* The ALU operation of this op on x and y, with flags unless they are dead. */
+#define ALU_OP(x, y) ((b->ilen & X86_PF_NOFLAGS) \
+        ? alu_result(env, op->rs3, (x), (y)) & szmask(sz) : alu(env, op->rs3, sz, (x), (y)))
 
 next_tb:
     if (unlikely(check_irq || __atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE))) {
@@ -606,14 +624,14 @@ L_ALU_RM_R:
     } else {
         RM_READ(va);
     }
-    va = alu(env, op->rs3, sz, va, vb);
+    va = ALU_OP(va, vb);
     if (op->rs3 != ALU_CMP) {
         RM_WRITE(va);
     }
     NEXT();
 L_ALU_R_RM:
     RM_READ(vb);
-    va = alu(env, op->rs3, sz, get_reg(env, op->rd, sz), vb);
+    va = ALU_OP(get_reg(env, op->rd, sz), vb);
     if (op->rs3 != ALU_CMP) {
         set_reg(env, op->rd, sz, va);
     }
@@ -629,18 +647,22 @@ L_ALU_RM_I:
     } else {
         RM_READ(va);
     }
-    va = alu(env, op->rs3, sz, va, vb);
+    va = ALU_OP(va, vb);
     if (op->rs3 != ALU_CMP) {
         RM_WRITE(va);
     }
     NEXT();
 L_TEST_RM_R:
     RM_READ(va);
-    alu(env, ALU_AND, sz, va, get_reg(env, op->rd, sz));
+    if (!(b->ilen & X86_PF_NOFLAGS)) {
+        alu(env, ALU_AND, sz, va, get_reg(env, op->rd, sz));
+    }
     NEXT();
 L_TEST_RM_I:
     RM_READ(va);
-    alu(env, ALU_AND, sz, va, (uint64_t)op->imm);
+    if (!(b->ilen & X86_PF_NOFLAGS)) {
+        alu(env, ALU_AND, sz, va, (uint64_t)op->imm);
+    }
     NEXT();
 L_UNARY: {
     /* 0 INC, 1 DEC, 2 NOT, 3 NEG */

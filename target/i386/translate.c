@@ -972,6 +972,37 @@ static bool decode_insn(Dc *d)
     }
 }
 
+/* Whether the decoded instruction a sets all six status flags without reading them and cannot
+ * fault: a register-only ADD/OR/AND/SUB/XOR/CMP or TEST. */
+static bool writes_all_flags(const Dc *d, const TBOp *a)
+{
+    const void *h = a->handler;
+    if (a->rs1 == X86_RM_MEM) {
+        return false;
+    }
+    if (h == d->labels[X86_OP_TEST_RM_R] || h == d->labels[X86_OP_TEST_RM_I]) {
+        return true;
+    }
+    return (h == d->labels[X86_OP_ALU_RM_R] || h == d->labels[X86_OP_ALU_R_RM] ||
+            h == d->labels[X86_OP_ALU_RM_I]) && a->rs3 != ALU_ADC && a->rs3 != ALU_SBB;
+}
+
+/* Marks the flags of the instruction (pa, pb) dead (X86_PF_NOFLAGS) when it is an ALU
+ * operation or TEST that writes no memory: a store could rewrite the instruction after it. */
+static void mark_flags_dead(const Dc *d, const TBOp *pa, TBOp *pb)
+{
+    const void *h = pa->handler;
+    if (pb->ilen & X86_PF_LOCK) {
+        return;
+    }
+    if (((h == d->labels[X86_OP_ALU_RM_R] || h == d->labels[X86_OP_ALU_RM_I]) &&
+         pa->rs1 != X86_RM_MEM) ||
+        h == d->labels[X86_OP_ALU_R_RM] || h == d->labels[X86_OP_TEST_RM_R] ||
+        h == d->labels[X86_OP_TEST_RM_I]) {
+        pb->ilen |= X86_PF_NOFLAGS;
+    }
+}
+
 /* Ends the block at ops[n] with a direct jump to d->pc (the next instruction). */
 static void emit_fallthrough(Dc *d, TranslationBlock *tb, unsigned n, unsigned icount)
 {
@@ -1046,6 +1077,9 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
             a->handler = labels[X86_OP_EXCP];
             a->imm = EXCP_UD;
             d.end = true;
+        }
+        if (icount > 0 && writes_all_flags(&d, a)) {
+            mark_flags_dead(&d, &tb->ops[n - 2], &tb->ops[n - 1]);
         }
         n += 2;
         icount++;

@@ -52,6 +52,32 @@ static void test_flat32_flags(void)
     g_assert_cmphex(env->rip, ==, CODE + sizeof(prog));
 }
 
+/* Flag computations the translator drops (each is followed by an instruction that overwrites
+ * all status flags): the results stay exact and the last flags are those of the CMP. */
+static void test_flat32_dead_flags(void)
+{
+    static const uint8_t prog[] = {
+        0xf9,                               /* stc */
+        0xb8, 0xff, 0xff, 0xff, 0xff,       /* mov eax, -1 */
+        0x83, 0xd0, 0x01,                   /* adc eax, 1: 1 */
+        0x80, 0xc4, 0xff,                   /* add ah, 0xff: eax 0xff01 */
+        0x83, 0xca, 0x80,                   /* or edx, -128 */
+        0x81, 0xfa, 0x80, 0x00, 0x00, 0x00, /* cmp edx, 0x80 */
+        0x9c,                               /* pushf */
+        0x5b,                               /* pop ebx */
+        0xf4,                               /* hlt */
+    };
+    x86_cpu_reset(cs);
+    memcpy(ram + CODE, prog, sizeof(prog));
+    x86_cpu_set_flat32(cs, CODE, 0, 0, 0);
+    env->regs[R_ESP] = 0x8000;
+    env->regs[R_EDX] = 0;
+    run();
+    g_assert_cmphex(env->regs[R_EAX], ==, 0xff01);
+    g_assert_cmphex(env->regs[R_EDX], ==, 0xffffff80);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0x86);    /* SF PF + fixed bit 1 */
+}
+
 /* Identity map of the first 1 GiB with 2 MiB pages at 0x10000. */
 static void setup_long64(void)
 {
@@ -266,6 +292,7 @@ int main(int argc, char **argv)
     g_assert_true(tcg->vcpu_init(cs, NULL));
 
     g_test_add_func("/x86/flat32/flags-loop", test_flat32_flags);
+    g_test_add_func("/x86/flat32/dead-flags", test_flat32_dead_flags);
     g_test_add_func("/x86/long64/paging-ad-riprel", test_long64_paging);
     g_test_add_func("/x86/long64/divide-error", test_long64_divide_error);
     g_test_add_func("/x86/long64/zero-extension", test_long64_zero_extension);
