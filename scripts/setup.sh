@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DEPS="gcc make pkg-config libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
 libjson-glib-dev libsdl2-dev libvncserver-dev python3 liburing-dev libzstd-dev"
 TEST_DEPS="opensbi qemu-system-misc qemu-utils gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
-device-tree-compiler cpio socat
+device-tree-compiler cpio socat e2fsprogs iproute2 qemu-system-x86
 acpica-tools
 vncsnapshot xvfb x11-apps imagemagick
 xdotool"
