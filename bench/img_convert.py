@@ -5,15 +5,27 @@ Conversions: qcow2 -> raw, raw -> qcow2, raw -> compressed qcow2 (-c). The sourc
 raw image (60% data: a mix of random and repetitive text-like bytes, 40% holes) and its qcow2
 copy made by qemu-img. Each round runs every conversion once on each tool, alternating which
 tool goes first; outputs are checked once per tool with `qemu-img compare` (and `qemu-img
-check` for qcow2), outside the timed part. Before each timed run the previous output is
-deleted and the host's dirty pages are written back (sync). Prints the median wall times and the ratios
+check` for qcow2), outside the timed part. Prints the median wall times and the ratios
 Vessel/QEMU (below 1 means Vessel is faster) as a markdown table.
+
+Method: every timed run starts from the same state. Before it the script deletes the previous
+output, writes back the host's dirty pages (sync), then touches and frees an anonymous buffer
+larger than anything the run allocates (image size + 512 MiB) and starts the tool right
+after. The last step matters on virtual machines with free page reporting (virtio-balloon):
+memory that has been free for more than about two seconds is handed back to the hypervisor,
+and the next process to fill those pages (here, with the output's page cache) pays a host
+fault per page, about 1.2 s of system time for 600 MiB. Without it, whichever tool ran first
+in a pair paid that (its pages had been freed long before, by an earlier conversion), while
+the second reused the pages just freed by deleting the first one's output. Both tools write
+through the page cache (convert's default target cache mode is unsafe) and the time is the
+tool's wall time, so the rows compare the tools' CPU and system-call work, not the disk.
 
 Usage: bench/img_convert.py [-n ROUNDS] [--size MIB] [--dir DIR] [--vessel PATH] [--qemu PATH]
 """
 
 import argparse
 import datetime
+import mmap
 import os
 import platform
 import shutil
@@ -64,13 +76,22 @@ def make_source(workdir, size_mib, qemu_img):
          os.path.join(workdir, "src.qcow2")])
 
 
-def timed_convert(tool, workdir, src, args, out):
+def prime_memory(mib):
+    """Touches and frees mib MiB of anonymous memory: the next allocations reuse resident pages."""
+    buf = mmap.mmap(-1, mib * MIB)
+    for off in range(0, mib * MIB, mmap.PAGESIZE):
+        buf[off] = 1
+    buf.close()
+
+
+def timed_convert(tool, workdir, src, args, out, prime_mib):
     target = os.path.join(workdir, out)
     if os.path.exists(target):
         os.unlink(target)
     # Write back the previous run's output first, so that its writeback does not land in
     # this run's time. Neither tool flushes its own output (convert's cache mode is unsafe).
     os.sync()
+    prime_memory(prime_mib)
     start = time.monotonic()
     run([tool, "convert"] + args + [os.path.join(workdir, src), target])
     return time.monotonic() - start
@@ -118,6 +139,7 @@ def main():
         if not (shutil.which(tool) or os.path.exists(tool)):
             sys.exit("%s not found" % tool)
 
+    prime = args.size + 512
     workdir = args.dir or tempfile.mkdtemp(prefix="vessel-img-bench-")
     os.makedirs(workdir, exist_ok=True)
     tools = [("Vessel", args.vessel), ("QEMU", args.qemu)]
@@ -128,14 +150,14 @@ def main():
         for name, src, cargs, fmt in CONVERSIONS:
             for label, tool in tools:
                 out = "check.%s" % fmt
-                timed_convert(tool, workdir, src, cargs, out)
+                timed_convert(tool, workdir, src, cargs, out, prime)
                 verify(args.qemu, workdir, out, fmt)
                 os.unlink(os.path.join(workdir, out))
         for r in range(args.rounds):
             order = tools if r % 2 == 0 else tools[::-1]
             for name, src, cargs, fmt in CONVERSIONS:
                 for label, tool in order:
-                    t = timed_convert(tool, workdir, src, cargs, "out." + fmt)
+                    t = timed_convert(tool, workdir, src, cargs, "out." + fmt, prime)
                     times[(name, label)].append(t)
                     print("round %d: %-24s %-6s %.2f s" % (r + 1, name, label, t),
                           file=sys.stderr)
