@@ -889,10 +889,19 @@ int bdrv_pwrite_sync(BlockDriverState *bs, uint64_t offset, uint64_t bytes, cons
     return ret < 0 ? ret : bdrv_flush(bs);
 }
 
-int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                           const void *buf)
+long bdrv_compress_cluster(BlockDriverState *bs, void *dst, size_t dst_size, const void *src,
+                           uint64_t bytes)
 {
-    if (!bs->drv->pwritev_compressed) {
+    if (!bs->drv->compress) {
+        return -ENOTSUP;
+    }
+    return bs->drv->compress(bs, dst, dst_size, src, bytes);
+}
+
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *data, size_t len)
+{
+    if (!bs->drv->pwrite_compressed) {
         return -ENOTSUP;
     }
     if (bs->read_only) {
@@ -902,8 +911,35 @@ int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes
     if (ret < 0) {
         return ret;
     }
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = bytes };
-    return bs->drv->pwritev_compressed(bs, offset, bytes, &iov, 1);
+    return bs->drv->pwrite_compressed(bs, offset, bytes, data, len);
+}
+
+int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                           const void *buf)
+{
+    BlockDriverInfo bdi;
+
+    if (!bs->drv->compress) {
+        return -ENOTSUP;
+    }
+    bdrv_get_info(bs, &bdi);
+    uint64_t cs = bdi.cluster_size;
+    if (cs == 0 || offset % cs || bytes > cs ||
+        (bytes != cs && (int64_t)(offset + bytes) != bdrv_getlength(bs))) {
+        return -EINVAL;
+    }
+    uint8_t *dst = g_malloc(cs);
+    long clen = bdrv_compress_cluster(bs, dst, cs, buf, bytes);
+    int ret;
+    if (clen == -ENOSPC) {
+        ret = bdrv_pwrite(bs, offset, bytes, buf);
+    } else if (clen < 0) {
+        ret = (int)clen;
+    } else {
+        ret = bdrv_pwrite_precompressed(bs, offset, bytes, dst, clen);
+    }
+    g_free(dst);
+    return ret;
 }
 
 static const uint8_t zero_chunk[64 * 1024];

@@ -838,36 +838,42 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return ret < 0 ? ret : 0;
 }
 
-static int qcow2_pwritev_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                                    const struct iovec *iov, int niov)
+static long qcow2_compress_cluster(BlockDriverState *bs, void *dst, size_t dst_size,
+                                   const void *src, uint64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (bytes > s->cluster_size || dst_size < s->cluster_size) {
+        return -EINVAL;
+    }
+    if (bytes == s->cluster_size) {
+        return qcow2_compress(s->compression_type, dst, s->cluster_size - 1, src,
+                              s->cluster_size);
+    }
+    /* The image's last cluster: compressed as a whole cluster, zero-padded. */
+    uint8_t *padded = g_malloc0(s->cluster_size);
+    memcpy(padded, src, bytes);
+    long clen = qcow2_compress(s->compression_type, dst, s->cluster_size - 1, padded,
+                               s->cluster_size);
+    g_free(padded);
+    return clen;
+}
+
+static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                                   const void *data, size_t len)
 {
     BDRVQcow2State *s = bs->opaque;
     if (qcow2_offset_into_cluster(s, offset) ||
-        (bytes != s->cluster_size && offset + bytes != s->size)) {
+        (bytes != s->cluster_size && offset + bytes != s->size) ||
+        len == 0 || len >= s->cluster_size) {
         return -EINVAL;
     }
-    uint8_t *src = g_malloc0(s->cluster_size);
-    uint8_t *dst = g_malloc(s->cluster_size);
-    iov_to_buf(iov, niov, 0, src, bytes);
-    long clen = qcow2_compress(s->compression_type, dst, s->cluster_size - 1, src,
-                               s->cluster_size);
     int ret;
-    if (clen == -ENOSPC) {
-        /* Incompressible: store it normally. */
-        struct iovec v = { .iov_base = src, .iov_len = bytes };
-        ret = qcow2_pwritev(bs, offset, bytes, &v, 1, 0);
-        goto out;
-    }
-    if (clen < 0) {
-        ret = (int)clen;
-        goto out;
-    }
     pthread_rwlock_rdlock(&s->io_lock);
     pthread_mutex_lock(&s->lock);
     while (in_flight_overlaps(s, offset, offset + s->cluster_size)) {
         pthread_cond_wait(&s->alloc_done, &s->lock);
     }
-    int64_t host = qcow2_alloc_bytes(bs, clen);
+    int64_t host = qcow2_alloc_bytes(bs, len);
     if (host < 0) {
         ret = (int)host;
     } else {
@@ -875,21 +881,18 @@ static int qcow2_pwritev_compressed(BlockDriverState *bs, uint64_t offset, uint6
                               .next = s->in_flight };
         s->in_flight = &req;
         pthread_mutex_unlock(&s->lock);
-        ret = bdrv_pwrite(bs->file, host, clen, dst);
+        ret = bdrv_pwrite(bs->file, host, len, data);
         pthread_mutex_lock(&s->lock);
         if (ret == 0) {
-            ret = qcow2_set_compressed_entry(bs, offset, host, clen);
+            ret = qcow2_set_compressed_entry(bs, offset, host, len);
         }
         if (ret < 0) {
-            qcow2_free_clusters(bs, host, clen);
+            qcow2_free_clusters(bs, host, len);
         }
         in_flight_remove(s, &req);
     }
     pthread_mutex_unlock(&s->lock);
     pthread_rwlock_unlock(&s->io_lock);
-out:
-    g_free(src);
-    g_free(dst);
     return ret;
 }
 
@@ -1497,7 +1500,8 @@ static const BlockDriver bdrv_qcow2 = {
     .create = qcow2_create,
     .preadv = qcow2_preadv,
     .pwritev = qcow2_pwritev,
-    .pwritev_compressed = qcow2_pwritev_compressed,
+    .compress = qcow2_compress_cluster,
+    .pwrite_compressed = qcow2_pwrite_compressed,
     .pwrite_zeroes = qcow2_pwrite_zeroes,
     .pdiscard = qcow2_pdiscard,
     .flush = qcow2_flush,

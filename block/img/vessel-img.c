@@ -1095,9 +1095,19 @@ typedef struct ConvertRun {
     int64_t offset, bytes;
 } ConvertRun;
 
+/* What a compressed chunk's target cluster turns into. */
+typedef enum { CLUSTER_SKIP, CLUSTER_ZERO, CLUSTER_PLAIN, CLUSTER_COMPRESSED } ClusterKind;
+
+typedef struct ConvertCluster {
+    ClusterKind kind;
+    long len;                 /* CLUSTER_COMPRESSED: bytes at cbuf + index * cluster size */
+} ConvertCluster;
+
 typedef struct ConvertWork {
     uint8_t *buf;
     GArray *runs;             /* ConvertRun, in offset order */
+    uint8_t *cbuf;            /* -c: compressed clusters, one cluster-size slot each */
+    ConvertCluster *clusters; /* -c: one per target cluster of the chunk */
 } ConvertWork;
 
 static void convert_add_run(GArray *runs, RunKind kind, int64_t offset, int64_t bytes)
@@ -1133,7 +1143,63 @@ static void convert_split_data(ConvertState *s, GArray *runs, const uint8_t *buf
     }
 }
 
-/* Plans and reads one chunk [start, start+len): fills w->runs and w->buf. */
+/* Compresses the target clusters of a chunk planned for -c (runs any time, in any thread):
+ * all-zero clusters stay unallocated, clusters that do not shrink are stored plainly. */
+static int convert_compress_chunk(ConvertState *s, ConvertWork *w, int64_t start, int64_t len)
+{
+    int64_t cs = s->cluster_size;
+    guint r = 0;
+
+    /* Any data run means the chunk was read in full (zero runs were zero-filled). */
+    for (guint i = 0; i < w->runs->len; i++) {
+        ConvertRun *run = &g_array_index(w->runs, ConvertRun, i);
+
+        if (run->kind == RUN_ZERO) {
+            memset(w->buf + (run->offset - start), 0, run->bytes);
+        }
+    }
+    for (int64_t off = start; off < start + len; off += cs) {
+        ConvertCluster *c = &w->clusters[(off - start) / cs];
+        int64_t n = MIN(cs, start + len - off);
+        const uint8_t *p = w->buf + (off - start);
+        bool skip = true;
+
+        /* Runs are sorted and contiguous: skip those ending before this cluster. */
+        while (r < w->runs->len && g_array_index(w->runs, ConvertRun, r).offset +
+               g_array_index(w->runs, ConvertRun, r).bytes <= off) {
+            r++;
+        }
+        for (guint i = r; i < w->runs->len; i++) {
+            ConvertRun *run = &g_array_index(w->runs, ConvertRun, i);
+
+            if (run->offset >= off + n) {
+                break;
+            }
+            if (run->kind != RUN_SKIP) {
+                skip = false;
+            }
+        }
+        if (skip) {
+            c->kind = CLUSTER_SKIP;
+        } else if (img_is_zero(p, n)) {
+            c->kind = CLUSTER_ZERO;
+        } else {
+            c->len = bdrv_compress_cluster(s->target, w->cbuf + (off - start), cs, p, n);
+            if (c->len == -ENOSPC) {
+                c->kind = CLUSTER_PLAIN;
+            } else if (c->len < 0) {
+                s->error_what = "write";
+                return (int)c->len;
+            } else {
+                c->kind = CLUSTER_COMPRESSED;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Plans and reads one chunk [start, start+len): fills w->runs and w->buf (and with -c
+ * compresses it, so that only the writes wait for their turn). */
 static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, int64_t len)
 {
     int64_t off = start;
@@ -1171,7 +1237,7 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
         }
         off += pnum;
     }
-    return 0;
+    return s->compress ? convert_compress_chunk(s, w, start, len) : 0;
 }
 
 static int convert_write_zeroes(ConvertState *s, int64_t offset, int64_t bytes)
@@ -1182,40 +1248,24 @@ static int convert_write_zeroes(ConvertState *s, int64_t offset, int64_t bytes)
     return bdrv_pwrite_zeroes(s->target, offset, bytes, BDRV_REQ_MAY_UNMAP);
 }
 
-/* Compressed output: whole target clusters; all-zero clusters stay unallocated. */
+/* Writes a chunk prepared by convert_compress_chunk. */
 static int convert_write_compressed(ConvertState *s, ConvertWork *w, int64_t start,
                                     int64_t len)
 {
     int64_t cs = s->cluster_size;
 
-    /* Any data run means the chunk was read in full (zero runs were zero-filled). */
-    for (guint i = 0; i < w->runs->len; i++) {
-        ConvertRun *r = &g_array_index(w->runs, ConvertRun, i);
-
-        if (r->kind == RUN_ZERO) {
-            memset(w->buf + (r->offset - start), 0, r->bytes);
-        }
-    }
     for (int64_t off = start; off < start + len; off += cs) {
+        ConvertCluster *c = &w->clusters[(off - start) / cs];
         int64_t n = MIN(cs, start + len - off);
-        const uint8_t *p = w->buf + (off - start);
-        bool skip = true;
-        int ret;
+        int ret = 0;
 
-        for (guint i = 0; i < w->runs->len; i++) {
-            ConvertRun *r = &g_array_index(w->runs, ConvertRun, i);
-
-            if (r->kind != RUN_SKIP && r->offset < off + n && r->offset + r->bytes > off) {
-                skip = false;
-            }
-        }
-        if (skip) {
-            continue;
-        }
-        if (img_is_zero(p, n)) {
+        if (c->kind == CLUSTER_ZERO) {
             ret = convert_write_zeroes(s, off, n);
-        } else {
-            ret = bdrv_pwrite_compressed(s->target, off, n, p);
+        } else if (c->kind == CLUSTER_PLAIN) {
+            ret = bdrv_pwrite(s->target, off, n, w->buf + (off - start));
+        } else if (c->kind == CLUSTER_COMPRESSED) {
+            ret = bdrv_pwrite_precompressed(s->target, off, n, w->cbuf + (off - start),
+                                            c->len);
         }
         if (ret < 0) {
             return ret;
@@ -1251,6 +1301,8 @@ static void *convert_worker(void *opaque)
     ConvertWork w = {
         .buf = g_malloc(s->chunk),
         .runs = g_array_new(false, false, sizeof(ConvertRun)),
+        .cbuf = s->compress ? g_malloc(s->chunk) : NULL,
+        .clusters = s->compress ? g_new(ConvertCluster, s->chunk / s->cluster_size) : NULL,
     };
 
     for (;;) {
@@ -1299,6 +1351,8 @@ static void *convert_worker(void *opaque)
         pthread_mutex_unlock(&s->lock);
     }
     g_free(w.buf);
+    g_free(w.cbuf);
+    g_free(w.clusters);
     g_array_free(w.runs, true);
     return NULL;
 }
@@ -1437,7 +1491,7 @@ static int img_convert(int argc, char **argv)
         goto out;
     }
     drv = bdrv_find_format(out_fmt);
-    if (s.compress && !drv->pwritev_compressed) {
+    if (s.compress && !drv->compress) {
         error_report("Compression not supported for this file format");
         goto out;
     }

@@ -173,9 +173,15 @@ struct BlockDriver {
                   const struct iovec *iov, int niov, int flags);
     int (*pwritev)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                    const struct iovec *iov, int niov, int flags);
-    /* Whole clusters only (offset and bytes cluster aligned, except at the image end). */
-    int (*pwritev_compressed)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                              const struct iovec *iov, int niov);
+    /* Compressed clusters in two steps, so that compression can run on many threads while
+     * the writes keep their order. compress: one cluster of data (bytes: the cluster size,
+     * less only for the last cluster of the image) into dst (at least cluster-size bytes);
+     * the compressed length, or -ENOSPC when it does not shrink. Reads no image state. */
+    long (*compress)(BlockDriverState *bs, void *dst, size_t dst_size, const void *src,
+                     uint64_t bytes);
+    /* Stores data[0..len) from compress as the cluster at offset (bytes: as for compress). */
+    int (*pwrite_compressed)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                             const void *data, size_t len);
     int (*pwrite_zeroes)(BlockDriverState *bs, uint64_t offset, uint64_t bytes, int flags);
     int (*pdiscard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes);
     /* Writes cached metadata and flushes the children down to stable storage. */
@@ -289,9 +295,19 @@ bool bdrv_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t byt
 int bdrv_aio_poll(BlockDriverState *bs, bool wait);
 /* Write, then flush when the write succeeded. */
 int bdrv_pwrite_sync(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const void *buf);
-/* -ENOTSUP when the format has no compressed clusters. */
+/* One whole cluster (offset cluster aligned; bytes the cluster size, or up to the image end),
+ * stored compressed, or as plain data when it does not shrink. -ENOTSUP when the format has
+ * no compressed clusters. */
 int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                            const void *buf);
+/* The two halves of bdrv_pwrite_compressed: bdrv_compress_cluster may run on any thread at
+ * any time (dst: BlockDriverInfo.cluster_size bytes) and returns the compressed length, or
+ * -ENOSPC when the data does not shrink (write it with bdrv_pwrite instead);
+ * bdrv_pwrite_precompressed stores that result. */
+long bdrv_compress_cluster(BlockDriverState *bs, void *dst, size_t dst_size, const void *src,
+                           uint64_t bytes);
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *data, size_t len);
 /* Falls back to writing zero buffers unless BDRV_REQ_NO_FALLBACK. */
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes, int flags);
 /* Ignored (returns 0) unless the node was opened with BDRV_O_UNMAP or the driver always can. */
