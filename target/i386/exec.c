@@ -48,71 +48,6 @@ static inline uint64_t flags_szp(uint64_t res, unsigned size)
     return f;
 }
 
-static inline void set_cc(CPUX86State *env, uint64_t f)
-{
-    env->rflags = (env->rflags & ~(uint64_t)CC_MASK) | f;
-}
-
-/* One ALU operation with flags; returns the result (CMP's is discarded by the caller). */
-static uint64_t alu(CPUX86State *env, unsigned op, unsigned size, uint64_t a, uint64_t b)
-{
-    uint64_t m = szmask(size), sb = sz_signbit(size), r, f;
-    unsigned cin = env->rflags & X86_FLAG_CF ? 1 : 0;
-    a &= m;
-    b &= m;
-    switch (op) {
-    case ALU_ADD:
-    case ALU_ADC: {
-        unsigned c = op == ALU_ADC ? cin : 0;
-        r = (a + b + c) & m;
-        f = flags_szp(r, size);
-        if (r < a || (c && r == a)) {
-            f |= X86_FLAG_CF;
-        }
-        if ((a ^ r) & (b ^ r) & sb) {
-            f |= X86_FLAG_OF;
-        }
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
-        break;
-    }
-    case ALU_SUB:
-    case ALU_SBB:
-    case ALU_CMP: {
-        unsigned c = op == ALU_SBB ? cin : 0;
-        r = (a - b - c) & m;
-        f = flags_szp(r, size);
-        if (a < b || (c && a == b)) {
-            f |= X86_FLAG_CF;
-        }
-        if ((a ^ b) & (a ^ r) & sb) {
-            f |= X86_FLAG_OF;
-        }
-        f |= (a ^ b ^ r) & X86_FLAG_AF;
-        break;
-    }
-    case ALU_OR: r = a | b; f = flags_szp(r, size); break;
-    case ALU_AND: r = a & b; f = flags_szp(r, size); break;
-    default: r = a ^ b; f = flags_szp(r, size); break;
-    }
-    set_cc(env, f);
-    return r;
-}
-
-/* The result of ALU operation op on a and b without its flags (X86_PF_NOFLAGS); the caller
- * truncates it to the operand size. */
-static inline uint64_t alu_result(CPUX86State *env, unsigned op, uint64_t a, uint64_t b)
-{
-    switch (op) {
-    case ALU_ADD: return a + b;
-    case ALU_OR: return a | b;
-    case ALU_ADC: return a + b + (env->rflags & X86_FLAG_CF);
-    case ALU_SBB: return a - b - (env->rflags & X86_FLAG_CF);
-    case ALU_AND: return a & b;
-    case ALU_SUB: case ALU_CMP: return a - b;
-    default: return a ^ b;
-    }
-}
-
 static bool cond(uint64_t fl, unsigned cc)
 {
     bool r;
@@ -127,6 +62,179 @@ static bool cond(uint64_t fl, unsigned cc)
     default: r = (fl & X86_FLAG_ZF) || (!(fl & X86_FLAG_SF) != !(fl & X86_FLAG_OF)); break;
     }
     return (cc & 1) ? !r : r;
+}
+
+/* Lazy status flags: the last flag-setting operation as kind << 4 | operand size, with its
+ * masked result (dst) and operands (src, src2; INC/DEC keep the carry they leave in src2);
+ * with op CC_EFLAGS the six status flags are those in env->rflags. */
+enum { CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
+typedef struct X86CC {
+    unsigned op;
+    uint64_t dst, src, src2;
+} X86CC;
+
+#define CC_OP(kind, size) ((kind) << 4 | (size))
+
+/* The six status flags of the recorded operation (op is not CC_EFLAGS). */
+static uint64_t cc_flags(const X86CC *cc)
+{
+    unsigned size = cc->op & 15;
+    uint64_t m = szmask(size), sb = sz_signbit(size);
+    uint64_t r = cc->dst, a = cc->src, b = cc->src2, f = flags_szp(r, size);
+    switch (cc->op >> 4) {
+    case CC_ADD:
+    case CC_ADC: {
+        uint64_t cin = (r - a - b) & m;   /* the carry-in an ADC added */
+        if (r < a || (cin && r == a)) {
+            f |= X86_FLAG_CF;
+        }
+        if ((a ^ r) & (b ^ r) & sb) {
+            f |= X86_FLAG_OF;
+        }
+        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        break;
+    }
+    case CC_SUB:
+    case CC_SBB: {
+        uint64_t cin = (a - b - r) & m;   /* the borrow-in an SBB subtracted */
+        if (a < b || (cin && a == b)) {
+            f |= X86_FLAG_CF;
+        }
+        if ((a ^ b) & (a ^ r) & sb) {
+            f |= X86_FLAG_OF;
+        }
+        f |= (a ^ b ^ r) & X86_FLAG_AF;
+        break;
+    }
+    case CC_INC:
+    case CC_DEC:
+        f |= b;
+        f |= (a ^ r ^ 1) & X86_FLAG_AF;
+        if (r == ((cc->op >> 4) == CC_INC ? sb : sb - 1)) {
+            f |= X86_FLAG_OF;
+        }
+        break;
+    default:
+        break;
+    }
+    return f;
+}
+
+/* Writes the recorded flags into env->rflags; afterwards they live there (CC_EFLAGS). */
+static inline void cc_sync(CPUX86State *env, X86CC *cc)
+{
+    if (cc->op != CC_EFLAGS) {
+        env->rflags = (env->rflags & ~(uint64_t)CC_MASK) | cc_flags(cc);
+        cc->op = CC_EFLAGS;
+    }
+}
+
+/* Sets all six status flags to f. */
+static inline void set_cc(CPUX86State *env, X86CC *cc, uint64_t f)
+{
+    env->rflags = (env->rflags & ~(uint64_t)CC_MASK) | f;
+    cc->op = CC_EFLAGS;
+}
+
+/* CF (0 or 1) without materializing the other flags where that is cheap. */
+static inline uint64_t cc_cf(const CPUX86State *env, const X86CC *cc)
+{
+    switch (cc->op >> 4) {
+    case CC_EFLAGS: return env->rflags & X86_FLAG_CF;
+    case CC_ADD: return cc->dst < cc->src;
+    case CC_SUB: return cc->src < cc->src2;
+    case CC_LOGIC: return 0;
+    case CC_INC: case CC_DEC: return cc->src2;
+    default: return cc_flags(cc) & X86_FLAG_CF;
+    }
+}
+
+/* Condition code c (the low nibble of Jcc/SETcc/CMOVcc) on the current flags: compares,
+ * logic results and ZF/SF straight from the recorded operation, the rest materialized. */
+static inline bool cc_cond(const CPUX86State *env, const X86CC *cc, unsigned c)
+{
+    unsigned kind = cc->op >> 4, size = cc->op & 15;
+    bool r;
+    if (kind == CC_EFLAGS) {
+        return cond(env->rflags, c);
+    }
+    switch (c >> 1) {
+    case 2:
+        r = cc->dst == 0;
+        break;
+    case 4:
+        r = cc->dst & sz_signbit(size);
+        break;
+    case 1:
+        if (kind == CC_SUB) {
+            r = cc->src < cc->src2;
+            break;
+        }
+        return cond(cc_flags(cc), c);
+    case 3:
+        if (kind == CC_SUB) {
+            r = cc->src <= cc->src2;
+            break;
+        }
+        return cond(cc_flags(cc), c);
+    case 6:
+        if (kind == CC_SUB) {
+            r = sext(cc->src, size) < sext(cc->src2, size);
+            break;
+        }
+        return cond(cc_flags(cc), c);
+    case 7:
+        if (kind == CC_SUB) {
+            r = sext(cc->src, size) <= sext(cc->src2, size);
+            break;
+        }
+        return cond(cc_flags(cc), c);
+    default:
+        return cond(cc_flags(cc), c);
+    }
+    return (c & 1) ? !r : r;
+}
+
+/* One ALU operation (sub-op in opcode order) recording its flags lazily; returns the result
+ * truncated to size (CMP's is discarded by the caller). */
+static inline uint64_t alu(const CPUX86State *env, X86CC *cc, unsigned op, unsigned size,
+                           uint64_t a, uint64_t b)
+{
+    uint64_t m = szmask(size), r;
+    unsigned kind;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case ALU_ADD: r = a + b; kind = CC_ADD; break;
+    case ALU_ADC: r = a + b + cc_cf(env, cc); kind = CC_ADC; break;
+    case ALU_SBB: r = a - b - cc_cf(env, cc); kind = CC_SBB; break;
+    case ALU_SUB: case ALU_CMP: r = a - b; kind = CC_SUB; break;
+    case ALU_OR: r = a | b; kind = CC_LOGIC; break;
+    case ALU_AND: r = a & b; kind = CC_LOGIC; break;
+    default: r = a ^ b; kind = CC_LOGIC; break;
+    }
+    r &= m;
+    cc->op = CC_OP(kind, size);
+    cc->dst = r;
+    cc->src = a;
+    cc->src2 = b;
+    return r;
+}
+
+/* The result of ALU operation op on a and b without its flags (X86_PF_NOFLAGS); the caller
+ * truncates it to the operand size. */
+static inline uint64_t alu_result(const CPUX86State *env, const X86CC *cc, unsigned op,
+                                  uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case ALU_ADD: return a + b;
+    case ALU_OR: return a | b;
+    case ALU_ADC: return a + b + cc_cf(env, cc);
+    case ALU_SBB: return a - b - cc_cf(env, cc);
+    case ALU_AND: return a & b;
+    case ALU_SUB: case ALU_CMP: return a - b;
+    default: return a ^ b;
+    }
 }
 
 static inline uint64_t get_reg(CPUX86State *env, unsigned r, unsigned size)
@@ -281,8 +389,10 @@ static void sp_add(X86Tcg *t, uint64_t n)
 }
 
 /* Shifts and rotates (sub-op in opcode order); count already masked and nonzero. */
-static uint64_t shift(CPUX86State *env, unsigned op, unsigned size, uint64_t a, unsigned cnt)
+static uint64_t shift(CPUX86State *env, X86CC *cc, unsigned op, unsigned size, uint64_t a,
+                      unsigned cnt)
 {
+    cc_sync(env, cc);
     unsigned bits = size * 8;
     uint64_t m = szmask(size), sb = sz_signbit(size), r = 0, f = env->rflags & CC_MASK;
     a &= m;
@@ -350,7 +460,7 @@ static uint64_t shift(CPUX86State *env, unsigned op, unsigned size, uint64_t a, 
         break;
     }
     }
-    set_cc(env, f);
+    set_cc(env, cc, f);
     return r;
 }
 
@@ -449,6 +559,7 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
     const bool nochain = log_enabled(LOG_EXEC | LOG_CPU);
     uint64_t va = 0, vb = 0, la = 0;
     unsigned sz;
+    X86CC cc = { .op = CC_EFLAGS };
     int ret = ACCEL_EXIT_KICKED;
 
 #define DISPATCH() do { b = op + 1; sz = op->rs2; goto *op->handler; } while (0)
@@ -560,13 +671,22 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         } \
     } while (0)
 #define LOCKED() (op->rs1 == X86_RM_MEM && (b->ilen & X86_PF_LOCK))
+/* A locked ALU operation on the memory operand; a retried compare-exchange starts again
+ * from the flags before the operation (ADC/SBB read CF). */
+#define RMW_LOCKED_ALU() do { \
+        const X86CC cc0_ = cc; \
+        RMW_LOCKED((cc = cc0_, alu(env, &cc, op->rs3, sz, va, vb)), op->rs3 != ALU_CMP); \
+    } while (0)
 /* The ALU operation of this op on x and y, with flags unless they are dead. */
 #define ALU_OP(x, y) ((b->ilen & X86_PF_NOFLAGS) \
-        ? alu_result(env, op->rs3, (x), (y)) & szmask(sz) : alu(env, op->rs3, sz, (x), (y)))
+        ? alu_result(env, &cc, op->rs3, (x), (y)) & szmask(sz) \
+        : alu(env, &cc, op->rs3, sz, (x), (y)))
+#define SYNC() cc_sync(env, &cc)
 
 next_tb:
     if (unlikely(check_irq || __atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE))) {
         check_irq = false;
+        SYNC();
         if (__atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE)) {
             ret = ACCEL_EXIT_KICKED;
             goto out;
@@ -586,6 +706,7 @@ next_tb:
     t->exc_vec = -1;
     tb = find_tb(t, CSB + env->rip, labels);
     if (unlikely(!tb)) {
+        SYNC();
         x86_do_exception(t);
         last_tb = NULL;
         goto next_tb;
@@ -603,6 +724,7 @@ next_tb:
     DISPATCH();
 
 raise:
+    SYNC();
     SET_RIP(PC());
     x86_do_exception(t);
     last_tb = NULL;
@@ -616,7 +738,7 @@ store_invalidated:
 L_ALU_RM_R:
     vb = get_reg(env, op->rd, sz);
     if (LOCKED()) {
-        RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
+        RMW_LOCKED_ALU();
         NEXT();
     }
     if (op->rs3 != ALU_CMP) {
@@ -639,7 +761,7 @@ L_ALU_R_RM:
 L_ALU_RM_I:
     vb = (uint64_t)op->imm;
     if (LOCKED()) {
-        RMW_LOCKED(alu(env, op->rs3, sz, va, vb), op->rs3 != ALU_CMP);
+        RMW_LOCKED_ALU();
         NEXT();
     }
     if (op->rs3 != ALU_CMP) {
@@ -655,27 +777,29 @@ L_ALU_RM_I:
 L_TEST_RM_R:
     RM_READ(va);
     if (!(b->ilen & X86_PF_NOFLAGS)) {
-        alu(env, ALU_AND, sz, va, get_reg(env, op->rd, sz));
+        alu(env, &cc, ALU_AND, sz, va, get_reg(env, op->rd, sz));
     }
     NEXT();
 L_TEST_RM_I:
     RM_READ(va);
     if (!(b->ilen & X86_PF_NOFLAGS)) {
-        alu(env, ALU_AND, sz, va, (uint64_t)op->imm);
+        alu(env, &cc, ALU_AND, sz, va, (uint64_t)op->imm);
     }
     NEXT();
 L_UNARY: {
     /* 0 INC, 1 DEC, 2 NOT, 3 NEG */
 #define UNARY_EXPR(x) ({ \
         uint64_t r_; \
-        uint64_t cf_ = env->rflags & X86_FLAG_CF; \
         switch (op->rs3) { \
-        case 0: r_ = alu(env, ALU_ADD, sz, (x), 1); \
-            env->rflags = (env->rflags & ~(uint64_t)X86_FLAG_CF) | cf_; break; \
-        case 1: r_ = alu(env, ALU_SUB, sz, (x), 1); \
-            env->rflags = (env->rflags & ~(uint64_t)X86_FLAG_CF) | cf_; break; \
+        case 0: case 1: { \
+            uint64_t cf_ = cc_cf(env, &cc); \
+            r_ = alu(env, &cc, op->rs3 ? ALU_SUB : ALU_ADD, sz, (x), 1); \
+            cc.op = CC_OP(op->rs3 ? CC_DEC : CC_INC, sz); \
+            cc.src2 = cf_; \
+            break; \
+        } \
         case 2: r_ = ~(x) & szmask(sz); break; \
-        default: r_ = alu(env, ALU_SUB, sz, 0, (x)); break; \
+        default: r_ = alu(env, &cc, ALU_SUB, sz, 0, (x)); break; \
         } \
         r_; })
     if (LOCKED()) {
@@ -713,7 +837,7 @@ L_MULDIV: {
             set_reg(env, R_EDX, sz, hi);
         }
         uint64_t f = flags_szp(lo, sz) & ~(uint64_t)X86_FLAG_ZF;
-        set_cc(env, f | (ovf ? X86_FLAG_CF | X86_FLAG_OF : 0));
+        set_cc(env, &cc, f | (ovf ? X86_FLAG_CF | X86_FLAG_OF : 0));
         break;
     }
     case 6: {
@@ -776,7 +900,7 @@ imul_common: {
     uint64_t lo = (uint64_t)p & szmask(sz);
     bool ovf = p != (__int128)sext(lo, sz);
     set_reg(env, op->rd, sz, lo);
-    set_cc(env, (flags_szp(lo, sz) & ~(uint64_t)X86_FLAG_ZF) |
+    set_cc(env, &cc, (flags_szp(lo, sz) & ~(uint64_t)X86_FLAG_ZF) |
                 (ovf ? X86_FLAG_CF | X86_FLAG_OF : 0));
     NEXT();
 }
@@ -785,7 +909,7 @@ L_SHIFT: {
     cnt &= sz == 8 ? 63 : 31;
     RM_READ_RMW(va);
     if (cnt) {
-        va = shift(env, op->rs3, sz, va, cnt);
+        va = shift(env, &cc, op->rs3, sz, va, cnt);
         RM_WRITE(va);
     } else if (sz == 4 && op->rs1 != X86_RM_MEM) {
         R[op->rs1] = (uint32_t)R[op->rs1];   /* a 32-bit destination is written even so */
@@ -817,7 +941,7 @@ L_SHD: {
         }
         uint64_t f = flags_szp(r, sz) | (cf ? X86_FLAG_CF : 0);
         f |= ((r ^ va) & sz_signbit(sz)) ? X86_FLAG_OF : 0;
-        set_cc(env, f);
+        set_cc(env, &cc, f);
         RM_WRITE(r);
     }
     NEXT();
@@ -876,7 +1000,7 @@ L_CMPXCHG: {
             set_reg(env, op->rs1, sz, vb);
         }
     }
-    alu(env, ALU_CMP, sz, acc, va);
+    alu(env, &cc, ALU_CMP, sz, acc, va);
     if (va != acc) {
         set_reg(env, R_EAX, sz, va);
     }
@@ -889,12 +1013,12 @@ L_XADD:
     } else {
         /* the destination is written last: XADD r, r with one register leaves the sum */
         va = get_reg(env, op->rs1, sz);
-        alu(env, ALU_ADD, sz, va, vb);
+        alu(env, &cc, ALU_ADD, sz, va, vb);
         set_reg(env, op->rd, sz, va);
         set_reg(env, op->rs1, sz, va + vb);
         NEXT();
     }
-    alu(env, ALU_ADD, sz, va, vb);
+    alu(env, &cc, ALU_ADD, sz, va, vb);
     set_reg(env, op->rd, sz, va);
     NEXT();
 L_BSWAP:
@@ -914,6 +1038,7 @@ L_CWD:
     NEXT();
 L_CMPXCHG8B: {
     uint64_t m = 0xffffffffull;
+    SYNC();
     if (sz == 16) {
         /* CMPXCHG16B: RDX:RAX against m128 (16-byte aligned), RCX:RBX stored on a match */
         unsigned __int128 exp = (unsigned __int128)R[R_EDX] << 64 | R[R_EAX];
@@ -985,9 +1110,11 @@ L_POP_RM:
     set_reg(env, op->rs1, sz, va);
     NEXT();
 L_PUSHF:
+    SYNC();
     CHECK(push(t, sz, read_flags(env)));
     NEXT();
 L_POPF: {
+    SYNC();
     CHECK(peek(t, sz, 0, &va));
     uint64_t mask = CC_MASK | X86_FLAG_TF | X86_FLAG_DF | X86_FLAG_NT | X86_FLAG_AC |
                     X86_FLAG_ID;
@@ -1042,7 +1169,7 @@ L_ENTER: {
     NEXT();
 }
 L_JCC:
-    if (cond(env->rflags, op->rs3)) {
+    if (cc_cond(env, &cc, op->rs3)) {
         EXIT_TB(op->rd, (uint64_t)op->imm);
     }
     EXIT_TB(op->rs1, NEXT_PC());
@@ -1077,9 +1204,9 @@ L_LOOP: {
         R[R_ECX] = addr_reg(R[R_ECX], am, R[R_ECX] - 1);
         taken = (R[R_ECX] & am) != 0;
         if (op->rs3 == 0) {
-            taken = taken && !(env->rflags & X86_FLAG_ZF);
+            taken = taken && !cc_cond(env, &cc, 4);
         } else if (op->rs3 == 1) {
-            taken = taken && (env->rflags & X86_FLAG_ZF);
+            taken = taken && cc_cond(env, &cc, 4);
         }
     }
     if (taken) {
@@ -1091,11 +1218,11 @@ L_SETCC:
     if (op->rs1 == X86_RM_MEM) {
         la = ea_lin(t, b);
     }
-    RM_WRITE(cond(env->rflags, op->rs3) ? 1 : 0);
+    RM_WRITE(cc_cond(env, &cc, op->rs3) ? 1 : 0);
     NEXT();
 L_CMOVCC:
     RM_READ(va);
-    if (cond(env->rflags, op->rs3)) {
+    if (cc_cond(env, &cc, op->rs3)) {
         set_reg(env, op->rd, sz, va);
     } else if (sz == 4) {
         R[op->rd] = (uint32_t)R[op->rd];
@@ -1119,6 +1246,7 @@ L_BT: {
     }
     bit &= bits - 1;
     uint64_t mask = 1ull << bit;
+    SYNC();
     uint64_t f = env->rflags;
 #define BT_EXPR(x) (op->rs3 == 1 ? ((x) | mask) : op->rs3 == 2 ? ((x) & ~mask) : \
                     op->rs3 == 3 ? ((x) ^ mask) : (x))
@@ -1165,29 +1293,31 @@ bt_flags:
 }
 L_BSF:
     RM_READ(va);
+    SYNC();
     va &= szmask(sz);
     if (!va) {
-        set_cc(env, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
+        set_cc(env, &cc, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
     } else {
         set_reg(env, op->rd, sz, (uint64_t)__builtin_ctzll(va));
-        set_cc(env, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
+        set_cc(env, &cc, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
     }
     NEXT();
 L_BSR:
     RM_READ(va);
+    SYNC();
     va &= szmask(sz);
     if (!va) {
-        set_cc(env, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
+        set_cc(env, &cc, (env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF) | X86_FLAG_ZF);
     } else {
         set_reg(env, op->rd, sz, 63u - (unsigned)__builtin_clzll(va));
-        set_cc(env, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
+        set_cc(env, &cc, env->rflags & CC_MASK & ~(uint64_t)X86_FLAG_ZF);
     }
     NEXT();
 L_POPCNT:
     RM_READ(va);
     va &= szmask(sz);
     set_reg(env, op->rd, sz, (uint64_t)__builtin_popcountll(va));
-    set_cc(env, va ? 0 : X86_FLAG_ZF);
+    set_cc(env, &cc, va ? 0 : X86_FLAG_ZF);
     NEXT();
 L_STRING: {
     /* 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS 5 INS 6 OUTS */
@@ -1209,6 +1339,7 @@ L_STRING: {
         R[R_ECX] = rep ? (uint32_t)R[R_ECX] : R[R_ECX];
     }
     /* a repeated compare that faults leaves the flags as they were before it */
+    SYNC();
     uint64_t flags0 = env->rflags;
     unsigned budget = 4096;
     while (!rep || (R[R_ECX] & am)) {
@@ -1227,17 +1358,21 @@ L_STRING: {
             break;
         case 3:
             if (!ld(t, linear(t, b->rs3, si), sz, &va) || !ld(t, linear(t, es, di), sz, &vb)) {
-                env->rflags = rep ? flags0 : env->rflags;
+                if (rep) {
+                    set_cc(env, &cc, flags0 & CC_MASK);
+                }
                 goto raise;
             }
-            alu(env, ALU_CMP, sz, va, vb);
+            alu(env, &cc, ALU_CMP, sz, va, vb);
             break;
         case 4:
             if (!ld(t, linear(t, es, di), sz, &vb)) {
-                env->rflags = rep ? flags0 : env->rflags;
+                if (rep) {
+                    set_cc(env, &cc, flags0 & CC_MASK);
+                }
                 goto raise;
             }
-            alu(env, ALU_CMP, sz, R[R_EAX], vb);
+            alu(env, &cc, ALU_CMP, sz, R[R_EAX], vb);
             break;
         case 5:
             io_in((unsigned)R[R_EDX] & 0xffff, sz, &va);
@@ -1259,7 +1394,7 @@ L_STRING: {
         }
         R[R_ECX] = addr_reg(R[R_ECX], am, R[R_ECX] - 1);
         if (kind == 3 || kind == 4) {
-            bool zf = env->rflags & X86_FLAG_ZF;
+            bool zf = cc_cond(env, &cc, 4);
             if ((b->ilen & X86_PF_REP) ? !zf : zf) {
                 break;
             }
@@ -1295,6 +1430,7 @@ L_IO: {
     END_BLOCK();
 }
 L_FLAGOP:
+    SYNC();
     switch (op->rs3) {
     case 0: env->rflags &= ~(uint64_t)X86_FLAG_CF; break;
     case 1: env->rflags |= X86_FLAG_CF; break;
@@ -1487,17 +1623,21 @@ L_SWAPGS:
     env->kernel_gs_base = va;
     NEXT();
 L_SYSCALL:
+    SYNC();
     CHECK(x86_syscall(t, NEXT_PC() - CSB));
     JUMP_IND(CSB + env->rip);
 L_SYSRET:
+    SYNC();
     CHECK(x86_sysret(t, b->ilen & X86_PF_REXW));
     JUMP_IND(CSB + env->rip);
 L_IRET:
+    SYNC();
     CHECK(x86_iret(t, (b->ilen & X86_PF_REXW) ? 8 : sz));
     check_irq = true;
     last_tb = NULL;
     goto next_tb;
 L_INT:
+    SYNC();
     if (op->rs3 == 2 && !(env->rflags & X86_FLAG_OF)) {
         NEXT();
     }
@@ -1542,6 +1682,7 @@ L_POP_SEG:
     }
     END_BLOCK();
 L_LJMP:
+    SYNC();
     SET_RIP(PC());
     CHECK(x86_far_jump(t, (uint16_t)b->imm, (uint64_t)op->imm & szmask(sz), op->rs3, sz,
                        NEXT_PC() - CSB));
@@ -1552,12 +1693,14 @@ L_LJMP_M: {
     unsigned osz = sz;
     CHECK(ld(t, la, osz, &va));
     CHECK(ld(t, linear(t, b->rs3, ea_off(env, b) + osz), 2, &vb));
+    SYNC();
     SET_RIP(PC());
     CHECK(x86_far_jump(t, (uint16_t)vb, va, op->rs3, osz, NEXT_PC() - CSB));
     last_tb = NULL;
     goto next_tb;
 }
 L_LRET:
+    SYNC();
     SET_RIP(PC());
     CHECK(x86_far_ret(t, (b->ilen & X86_PF_REXW) ? 8 : sz, (unsigned)op->imm));
     last_tb = NULL;
@@ -1620,6 +1763,7 @@ L_MXCSR:
     }
     NEXT();
 L_SSE:
+    SYNC();
     la = op->rs1 == X86_RM_MEM ? ea_lin(t, b) : 0;
     CHECK(x86_sse_exec(t, op, la));
     if (unlikely(t->tb_invalidated)) {
@@ -1627,6 +1771,7 @@ L_SSE:
     }
     NEXT();
 L_FPU:
+    SYNC();
     la = op->rs1 == X86_RM_MEM ? ea_lin(t, b) : 0;
     SET_RIP(PC());
     CHECK(x86_fpu_exec(t, op, la));
@@ -1636,6 +1781,7 @@ L_FPU:
     NEXT();
 
 out:
+    SYNC();
     return ret;
 }
 
