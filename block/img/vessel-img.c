@@ -51,9 +51,14 @@ static void G_GNUC_PRINTF(1, 2) img_usage_error(const char *fmt, ...)
     fprintf(stderr, "\nTry '" PROGNAME " --help' for more information\n");
 }
 
-/* Reports a getopt failure ('?' or ':') for the option just parsed; returns exit status 1. */
-static int img_bad_option(char **argv, int c)
+/* Ends an option switch: -h prints "usage: vessel-img <usage>" and returns exit status 0; a
+ * getopt failure ('?' or ':') for the option just parsed is reported and returns 1. */
+static int img_option_end(char **argv, int c, const char *usage)
 {
+    if (c == 'h') {
+        printf("usage: " PROGNAME " %s\n", usage);
+        return 0;
+    }
     if (c == ':') {
         img_usage_error("option '%s' requires an argument", argv[optind - 1]);
     } else if (optopt && optopt < 256) {
@@ -62,6 +67,16 @@ static int img_bad_option(char **argv, int c)
         img_usage_error("unrecognized option '%s'", argv[optind - 1]);
     }
     return 1;
+}
+
+/* The one file name left after the options, or NULL after reporting a usage error. */
+static const char *img_one_filename(int argc, char **argv)
+{
+    if (optind != argc - 1) {
+        img_usage_error("Expecting one image file name");
+        return NULL;
+    }
+    return argv[optind];
 }
 
 static bool img_parse_output(const char *arg, bool *json)
@@ -407,14 +422,10 @@ static int img_create(int argc, char **argv)
             break;
         case 'q': quiet = true; break;
         case 'u': unsafe = true; break;
-        case 'h':
-            printf("usage: " PROGNAME " create [-q] [-f fmt] [-b backing_file [-F backing_fmt]]"
-                   " [-u] [-o options] filename [size]\n");
-            g_string_free(optstr, true);
-            return 0;
         default:
             g_string_free(optstr, true);
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "create [-q] [-f fmt] [-b backing_file [-F"
+                                  " backing_fmt]] [-u] [-o options] filename [size]");
         }
     }
     if (optind >= argc) {
@@ -731,19 +742,15 @@ static int img_info(int argc, char **argv)
             }
             break;
         case OPT_BACKING_CHAIN: chain = true; break;
-        case 'h':
-            printf("usage: " PROGNAME " info [-f fmt] [--output=ofmt] [--backing-chain] [-U]"
-                   " filename\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "info [-f fmt] [--output=ofmt] [--backing-chain] [-U]"
+                                  " filename");
         }
     }
-    if (optind != argc - 1) {
-        img_usage_error("Expecting one image file name");
+    filename = img_one_filename(argc, argv);
+    if (!filename) {
         return 1;
     }
-    filename = argv[optind];
     bs = img_open(filename, fmt, chain ? 0 : BDRV_O_NO_BACKING, false, &err);
     if (!bs) {
         return img_fail(err);
@@ -907,19 +914,15 @@ static int img_check(int argc, char **argv)
                 return 1;
             }
             break;
-        case 'h':
-            printf("usage: " PROGNAME " check [-q] [-f fmt] [--output=ofmt] [-r [leaks | all]]"
-                   " [-T src_cache] [-U] filename\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "check [-q] [-f fmt] [--output=ofmt] [-r [leaks |"
+                                  " all]] [-T src_cache] [-U] filename");
         }
     }
-    if (optind != argc - 1) {
-        img_usage_error("Expecting one image file name");
+    filename = img_one_filename(argc, argv);
+    if (!filename) {
         return 1;
     }
-    filename = argv[optind];
     if (img_parse_cache(cache, &flags) < 0) {
         return 1;
     }
@@ -1449,16 +1452,13 @@ static int img_convert(int argc, char **argv)
         case 'l': case 'r': case 'C':
             error_report("option -%c is not supported by " PROGNAME, c);
             goto out;
-        case 'h':
-            printf("usage: " PROGNAME " convert [-U] [-c] [-p] [-q] [-n] [-W] [--target-is-zero]"
-                   " [-f fmt] [-t cache] [-T src_cache] [-O output_fmt] [-B backing_file"
-                   " [-F backing_fmt]] [-o options] [-S sparse_size] [-m num_workers]"
-                   " filename [filename2 [...]] output_filename\n");
-            g_string_free(optstr, true);
-            return 0;
         default:
             g_string_free(optstr, true);
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "convert [-U] [-c] [-p] [-q] [-n] [-W]"
+                                  " [--target-is-zero] [-f fmt] [-t cache] [-T src_cache] [-O"
+                                  " output_fmt] [-B backing_file [-F backing_fmt]] [-o options]"
+                                  " [-S sparse_size] [-m num_workers] filename [filename2 [...]]"
+                                  " output_filename");
         }
     }
     if (quiet) {
@@ -1661,12 +1661,9 @@ static int img_resize(int argc, char **argv)
                 return img_fail(err);
             }
             break;
-        case 'h':
-            printf("usage: " PROGNAME " resize [-f fmt] [--preallocation=prealloc] [-q]"
-                   " [--shrink] filename [+ | -]size\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "resize [-f fmt] [--preallocation=prealloc] [-q]"
+                                  " [--shrink] filename [+ | -]size");
         }
     }
     if (!sizearg) {
@@ -1769,12 +1766,9 @@ static int img_snapshot(int argc, char **argv)
         case 'd': want = SN_DELETE; name = optarg; break;
         case 'q': quiet = true; continue;
         case 'U': continue;  /* images are not locked, so there is nothing to override */
-        case 'h':
-            printf("usage: " PROGNAME " snapshot [-U] [-q] [-l | -a snapshot | -c snapshot |"
-                   " -d snapshot] filename\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "snapshot [-U] [-q] [-l | -a snapshot | -c snapshot |"
+                                  " -d snapshot] filename");
         }
         if (action != SN_NONE) {
             img_usage_error("Cannot mix '-l', '-a', '-c', '-d'");
@@ -1782,11 +1776,10 @@ static int img_snapshot(int argc, char **argv)
         }
         action = want;
     }
-    if (optind != argc - 1) {
-        img_usage_error("Expecting one image file name");
+    filename = img_one_filename(argc, argv);
+    if (!filename) {
         return 1;
     }
-    filename = argv[optind];
     if (action == SN_NONE) {
         action = SN_LIST;
     }
@@ -1934,13 +1927,9 @@ static int img_compare(int argc, char **argv)
         case 'q': quiet = true; break;
         case 's': strict = true; break;
         case 'U': break;  /* images are not locked, so there is nothing to override */
-        case 'h':
-            printf("usage: " PROGNAME " compare [-f fmt] [-F fmt] [-T src_cache] [-p] [-q] [-s]"
-                   " [-U] filename1 filename2\n");
-            return 0;
         default:
-            img_bad_option(argv, c);
-            return 2;
+            return img_option_end(argv, c, "compare [-f fmt] [-F fmt] [-T src_cache]"
+                                  " [-p] [-q] [-s] [-U] filename1 filename2") ? 2 : 0;
         }
     }
     if (quiet) {
@@ -2114,6 +2103,17 @@ static bool map_print(const MapEntry *e, bool json, bool first, Error **errp)
     return true;
 }
 
+/* Parses --start-offset / --max-length (what: "start offset", "length"); reports errors. */
+static bool map_parse_size(const char *arg, uint64_t *out, const char *what)
+{
+    if (!img_parse_size(arg, out) || *out > INT64_MAX) {
+        error_report("Invalid %s specified! You may use k, M, G, T, P or E suffixes for ", what);
+        error_report("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+        return false;
+    }
+    return true;
+}
+
 static int img_map(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -2144,36 +2144,24 @@ static int img_map(int argc, char **argv)
             }
             break;
         case OPT_START_OFFSET:
-            if (!img_parse_size(optarg, &start) || start > INT64_MAX) {
-                error_report("Invalid start offset specified! You may use k, M, G, T, P or E "
-                             "suffixes for ");
-                error_report("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
-                             "exabytes.");
+            if (!map_parse_size(optarg, &start, "start offset")) {
                 return 1;
             }
             break;
         case OPT_MAX_LENGTH:
-            if (!img_parse_size(optarg, &max_len) || max_len > INT64_MAX) {
-                error_report("Invalid length specified! You may use k, M, G, T, P or E "
-                             "suffixes for ");
-                error_report("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
-                             "exabytes.");
+            if (!map_parse_size(optarg, &max_len, "length")) {
                 return 1;
             }
             break;
-        case 'h':
-            printf("usage: " PROGNAME " map [-f fmt] [--start-offset=offset] [--max-length=len]"
-                   " [--output=ofmt] [-U] filename\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "map [-f fmt] [--start-offset=offset]"
+                                  " [--max-length=len] [--output=ofmt] [-U] filename");
         }
     }
-    if (optind != argc - 1) {
-        img_usage_error("Expecting one image file name");
+    filename = img_one_filename(argc, argv);
+    if (!filename) {
         return 1;
     }
-    filename = argv[optind];
     bs = img_open(filename, fmt, 0, false, &err);
     if (!bs) {
         return img_fail(err);
@@ -2279,26 +2267,22 @@ static int img_rebase(int argc, char **argv)
         case 'T': src_cache = optarg; break;
         case 'q': quiet = true; break;
         case 'U': break;  /* images are not locked, so there is nothing to override */
-        case 'h':
-            printf("usage: " PROGNAME " rebase [-U] [-q] [-f fmt] [-t cache] [-T src_cache] [-p]"
-                   " [-u] -b backing_file [-F backing_fmt] filename\n");
-            return 0;
         default:
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "rebase [-U] [-q] [-f fmt] [-t cache] [-T src_cache]"
+                                  " [-p] [-u] -b backing_file [-F backing_fmt] filename");
         }
     }
     if (quiet) {
         progress = false;
     }
-    if (optind != argc - 1) {
-        img_usage_error("Expecting one image file name");
+    filename = img_one_filename(argc, argv);
+    if (!filename) {
         return 1;
     }
     if (!unsafe && !out_base) {
         img_usage_error("Must specify backing file (-b) or use unsafe mode (-u)");
         return 1;
     }
-    filename = argv[optind];
     if (!out_base) {
         out_base = "";
     }
@@ -2454,14 +2438,10 @@ static int img_amend(int argc, char **argv)
         case 'p': progress = true; break;
         case 'q': quiet = true; break;
         case OPT_FORCE: force = true; break;
-        case 'h':
-            printf("usage: " PROGNAME " amend [-p] [-q] [-f fmt] [-t cache] [--force]"
-                   " -o options filename\n");
-            g_string_free(optstr, true);
-            return 0;
         default:
             g_string_free(optstr, true);
-            return img_bad_option(argv, c);
+            return img_option_end(argv, c, "amend [-p] [-q] [-f fmt] [-t cache] [--force] -o"
+                                  " options filename");
         }
     }
     if (quiet) {
