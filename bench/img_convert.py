@@ -6,26 +6,29 @@ raw image (60% data: a mix of random and repetitive text-like bytes, 40% holes) 
 copy made by qemu-img. Each round runs every conversion once on each tool, alternating which
 tool goes first; outputs are checked once per tool with `qemu-img compare` (and `qemu-img
 check` for qcow2), outside the timed part. Prints the median wall times and the ratios
-Vessel/QEMU (below 1 means Vessel is faster) as a markdown table.
+Vessel/QEMU (below 1 means Vessel is faster) as a markdown table, with the median CPU time
+(user + system, all threads) of each tool.
 
 Method: every timed run starts from the same state. Before it the script deletes the previous
-output, writes back the host's dirty pages (sync), then touches and frees an anonymous buffer
-larger than anything the run allocates (image size + 512 MiB) and starts the tool right
-after. The last step matters on virtual machines with free page reporting (virtio-balloon):
-memory that has been free for more than about two seconds is handed back to the hypervisor,
-and the next process to fill those pages (here, with the output's page cache) pays a host
-fault per page, about 1.2 s of system time for 600 MiB. Without it, whichever tool ran first
-in a pair paid that (its pages had been freed long before, by an earlier conversion), while
-the second reused the pages just freed by deleting the first one's output. Both tools write
-through the page cache (convert's default target cache mode is unsafe) and the time is the
-tool's wall time, so the rows compare the tools' CPU and system-call work, not the disk.
+output, writes back the host's dirty pages (sync), then writes a ballast file larger than
+anything the run allocates (image size + 512 MiB) into the page cache and deletes it unwritten,
+and starts the tool right after. The ballast matters on virtual machines with free page
+reporting (virtio-balloon): memory that has been free for more than about two seconds is handed
+back to the hypervisor, and the next process to fill those pages (here, with the output's page
+cache) pays a host fault per page, about 1 s of system time for 600 MiB. Without the ballast,
+whichever tool ran first in a pair paid that (its pages had been freed long before, by an
+earlier conversion), while the second reused the pages just freed by deleting the first one's
+output. Page-cache pages freed by deleting the ballast are what the tool's page-cache
+allocations take next (an anonymous buffer was tried and did not do: its freed pages were not
+the ones reused). Both tools write through the page cache (convert's default target cache mode
+is unsafe) and the time is the tool's wall time, so the rows compare the tools' CPU and
+system-call work, not the disk.
 
 Usage: bench/img_convert.py [-n ROUNDS] [--size MIB] [--dir DIR] [--vessel PATH] [--qemu PATH]
 """
 
 import argparse
 import datetime
-import mmap
 import os
 import platform
 import shutil
@@ -76,12 +79,14 @@ def make_source(workdir, size_mib, qemu_img):
          os.path.join(workdir, "src.qcow2")])
 
 
-def prime_memory(mib):
-    """Touches and frees mib MiB of anonymous memory: the next allocations reuse resident pages."""
-    buf = mmap.mmap(-1, mib * MIB)
-    for off in range(0, mib * MIB, mmap.PAGESIZE):
-        buf[off] = 1
-    buf.close()
+def prime_memory(workdir, mib):
+    """Fills mib MiB of page cache with a file and deletes it: the run reuses resident pages."""
+    ballast = os.path.join(workdir, "ballast")
+    block = b"\x01" * (8 * MIB)
+    with open(ballast, "wb") as f:
+        for _ in range(mib // 8):
+            f.write(block)
+    os.unlink(ballast)
 
 
 def timed_convert(tool, workdir, src, args, out, prime_mib):
@@ -91,10 +96,19 @@ def timed_convert(tool, workdir, src, args, out, prime_mib):
     # Write back the previous run's output first, so that its writeback does not land in
     # this run's time. Neither tool flushes its own output (convert's cache mode is unsafe).
     os.sync()
-    prime_memory(prime_mib)
+    prime_memory(workdir, prime_mib)
+    argv = [tool, "convert"] + args + [os.path.join(workdir, src), target]
     start = time.monotonic()
-    run([tool, "convert"] + args + [os.path.join(workdir, src), target])
-    return time.monotonic() - start
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise BenchError("%s: exit status %d\n%s" % (" ".join(argv), proc.returncode, err))
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def verify(qemu_img, workdir, out, fmt):
@@ -144,6 +158,7 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     tools = [("Vessel", args.vessel), ("QEMU", args.qemu)]
     times = {(name, t): [] for name, _, _, _ in CONVERSIONS for t, _ in tools}
+    cpus = {key: [] for key in times}
     try:
         print("preparing a %d MiB source in %s ..." % (args.size, workdir), file=sys.stderr)
         make_source(workdir, args.size, args.qemu)
@@ -157,10 +172,11 @@ def main():
             order = tools if r % 2 == 0 else tools[::-1]
             for name, src, cargs, fmt in CONVERSIONS:
                 for label, tool in order:
-                    t = timed_convert(tool, workdir, src, cargs, "out." + fmt, prime)
+                    t, cpu = timed_convert(tool, workdir, src, cargs, "out." + fmt, prime)
                     times[(name, label)].append(t)
-                    print("round %d: %-24s %-6s %.2f s" % (r + 1, name, label, t),
-                          file=sys.stderr)
+                    cpus[(name, label)].append(cpu)
+                    print("round %d: %-24s %-6s %.2f s (CPU %.2f s)"
+                          % (r + 1, name, label, t, cpu), file=sys.stderr)
     except BenchError as e:
         sys.exit("bench: %s" % e)
     finally:
@@ -170,13 +186,16 @@ def main():
     commit, qv = versions(args.vessel, args.qemu)
     print("%s; %s; %d rounds, medians; Vessel %s; QEMU %s; %d MiB image (60%% data)\n"
           % (datetime.date.today().isoformat(), machine(), args.rounds, commit, qv, args.size))
-    print("| conversion | Vessel (s) | QEMU (s) | Vessel/QEMU | Vessel MiB/s | QEMU MiB/s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| conversion | Vessel (s) | QEMU (s) | Vessel/QEMU | Vessel MiB/s | QEMU MiB/s "
+          "| Vessel CPU (s) | QEMU CPU (s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, _, _, _ in CONVERSIONS:
         v = statistics.median(times[(name, "Vessel")])
         q = statistics.median(times[(name, "QEMU")])
-        print("| %s | %.2f | %.2f | %.2f | %.0f | %.0f |" % (name, v, q, v / q, args.size / v,
-                                                           args.size / q))
+        print("| %s | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |"
+              % (name, v, q, v / q, args.size / v, args.size / q,
+                 statistics.median(cpus[(name, "Vessel")]),
+                 statistics.median(cpus[(name, "QEMU")])))
     return 0
 
 
