@@ -151,7 +151,8 @@ static inline uint64_t cc_cf(const CPUX86State *env, const X86CC *cc)
 
 /* Condition code c (the low nibble of Jcc/SETcc/CMOVcc) on the current flags: compares,
  * logic results and ZF/SF straight from the recorded operation, the rest materialized. */
-static inline bool cc_cond(const CPUX86State *env, const X86CC *cc, unsigned c)
+static inline __attribute__((always_inline))
+bool cc_cond(const CPUX86State *env, const X86CC *cc, unsigned c)
 {
     unsigned kind = cc->op >> 4, size = cc->op & 15;
     bool r;
@@ -297,13 +298,32 @@ static inline uint64_t ea_lin(X86Tcg *t, const TBOp *b)
     return la;
 }
 
+/* Host memory access of 1, 2, 4 or 8 bytes (fixed-size moves, not a variable memcpy). */
+static inline uint64_t host_ld(const void *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+    default: { uint64_t x; memcpy(&x, p, 8); return x; }
+    }
+}
+
+static inline void host_st(void *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *(uint8_t *)p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
 static inline bool ld(X86Tcg *t, uint64_t la, unsigned size, uint64_t *v)
 {
     X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
     if (likely(e->tag_r == (la & TB_PAGE_MASK) && (la & 0xfff) + size <= 4096)) {
-        uint64_t x = 0;
-        memcpy(&x, (void *)(uintptr_t)(la + e->addend), size);
-        *v = x;
+        *v = host_ld((void *)(uintptr_t)(la + e->addend), size);
         return true;
     }
     return x86_load_slow(t, la, size, v, t->mmu_idx);
@@ -313,7 +333,7 @@ static inline bool st(X86Tcg *t, uint64_t la, unsigned size, uint64_t v)
 {
     X86TLBEntry *e = &t->tlb[t->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)];
     if (likely(e->tag_w == (la & TB_PAGE_MASK) && (la & 0xfff) + size <= 4096)) {
-        memcpy((void *)(uintptr_t)(la + e->addend), &v, size);
+        host_st((void *)(uintptr_t)(la + e->addend), size, v);
         return true;
     }
     return x86_store_slow(t, la, size, v, t->mmu_idx);
@@ -388,11 +408,29 @@ static void sp_add(X86Tcg *t, uint64_t n)
     t->env->regs[R_ESP] = (t->env->regs[R_ESP] & ~m) | ((t->env->regs[R_ESP] + n) & m);
 }
 
+/* The result of a shift or rotate other than RCL/RCR (sub-op in opcode order) without its
+ * flags (X86_PF_NOFLAGS); count already masked and nonzero. */
+static inline uint64_t shift_value(unsigned op, unsigned size, uint64_t a, unsigned cnt)
+{
+    unsigned bits = size * 8, c = cnt % bits;
+    uint64_t m = szmask(size);
+    a &= m;
+    switch (op) {
+    case 0: return c ? ((a << c) | (a >> (bits - c))) & m : a;
+    case 1: return c ? ((a >> c) | (a << (bits - c))) & m : a;
+    case 5: return a >> cnt;
+    case 7: return (uint64_t)(sext(a, size) >> (cnt > 63 ? 63 : cnt)) & m;
+    default: return (a << cnt) & m;
+    }
+}
+
 /* Shifts and rotates (sub-op in opcode order); count already masked and nonzero. */
 static uint64_t shift(CPUX86State *env, X86CC *cc, unsigned op, unsigned size, uint64_t a,
                       unsigned cnt)
 {
-    cc_sync(env, cc);
+    if (op < 4) {
+        cc_sync(env, cc);   /* rotates keep SF, ZF, AF and PF */
+    }
     unsigned bits = size * 8;
     uint64_t m = szmask(size), sb = sz_signbit(size), r = 0, f = env->rflags & CC_MASK;
     a &= m;
@@ -682,6 +720,52 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         ? alu_result(env, &cc, op->rs3, (x), (y)) & szmask(sz) \
         : alu(env, &cc, op->rs3, sz, (x), (y)))
 #define SYNC() cc_sync(env, &cc)
+/* A specialized ALU operation or TEST (ops.h X86_FAST_OPS) on rd and src at S bytes (T). */
+#define FAST_ALU(S, T, kind_, expr_, src_, write_) do { \
+        T a_ = (T)R[op->rd], b_ = (T)(src_), r_ = (T)(expr_); \
+        if (write_) { \
+            R[op->rd] = r_; \
+        } \
+        cc.op = CC_OP(kind_, S); \
+        cc.dst = r_; \
+        cc.src = a_; \
+        cc.src2 = b_; \
+        NEXT(); \
+    } while (0)
+#define FAST_HANDLERS(S, T) \
+L_ADD_RR##S: FAST_ALU(S, T, CC_ADD, a_ + b_, R[op->rs1], true); \
+L_OR_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ | b_, R[op->rs1], true); \
+L_AND_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ & b_, R[op->rs1], true); \
+L_SUB_RR##S: FAST_ALU(S, T, CC_SUB, a_ - b_, R[op->rs1], true); \
+L_XOR_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ ^ b_, R[op->rs1], true); \
+L_CMP_RR##S: FAST_ALU(S, T, CC_SUB, a_ - b_, R[op->rs1], false); \
+L_TEST_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ & b_, R[op->rs1], false); \
+L_ADD_RI##S: FAST_ALU(S, T, CC_ADD, a_ + b_, op->imm, true); \
+L_OR_RI##S: FAST_ALU(S, T, CC_LOGIC, a_ | b_, op->imm, true); \
+L_AND_RI##S: FAST_ALU(S, T, CC_LOGIC, a_ & b_, op->imm, true); \
+L_SUB_RI##S: FAST_ALU(S, T, CC_SUB, a_ - b_, op->imm, true); \
+L_XOR_RI##S: FAST_ALU(S, T, CC_LOGIC, a_ ^ b_, op->imm, true); \
+L_CMP_RI##S: FAST_ALU(S, T, CC_SUB, a_ - b_, op->imm, false); \
+L_TEST_RI##S: FAST_ALU(S, T, CC_LOGIC, a_ & b_, op->imm, false); \
+L_MOV_RR##S: \
+    R[op->rd] = (T)R[op->rs1]; \
+    NEXT(); \
+L_MOV_RI##S: \
+    R[op->rd] = (T)op->imm; \
+    NEXT(); \
+L_LOAD##S: \
+    CHECK(ld(t, ea_lin(t, b), S, &va)); \
+    R[op->rd] = (T)va; \
+    NEXT(); \
+L_STORE##S: \
+    CHECK(st(t, ea_lin(t, b), S, R[op->rd])); \
+    if (unlikely(t->tb_invalidated)) { \
+        goto store_invalidated; \
+    } \
+    NEXT(); \
+L_LEA##S: \
+    R[op->rd] = (T)ea_off(env, b); \
+    NEXT();
 
 next_tb:
     if (unlikely(check_irq || __atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE))) {
@@ -735,6 +819,8 @@ store_invalidated:
     t->tb_invalidated = false;
     END_BLOCK();
 
+FAST_HANDLERS(4, uint32_t)
+FAST_HANDLERS(8, uint64_t)
 L_ALU_RM_R:
     vb = get_reg(env, op->rd, sz);
     if (LOCKED()) {
@@ -909,7 +995,8 @@ L_SHIFT: {
     cnt &= sz == 8 ? 63 : 31;
     RM_READ_RMW(va);
     if (cnt) {
-        va = shift(env, &cc, op->rs3, sz, va, cnt);
+        va = (b->ilen & X86_PF_NOFLAGS) ? shift_value(op->rs3, sz, va, cnt)
+                                        : shift(env, &cc, op->rs3, sz, va, cnt);
         RM_WRITE(va);
     } else if (sz == 4 && op->rs1 != X86_RM_MEM) {
         R[op->rs1] = (uint32_t)R[op->rs1];   /* a 32-bit destination is written even so */

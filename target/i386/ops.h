@@ -18,7 +18,19 @@
     X(BT) X(BSF) X(BSR) X(POPCNT) X(STRING) X(IO) X(FLAGOP) X(NOP) X(HLT) X(CPUID) \
     X(RDTSC) X(RDTSCP) X(RDMSR) X(WRMSR) X(MOVCR) X(MOVDR) X(DESC) X(SWAPGS) X(SYSCALL) \
     X(SYSRET) X(IRET) X(INT) X(EXCP) X(CLTS) X(MOV_SEG) X(PUSH_SEG) X(POP_SEG) X(LJMP) \
-    X(LJMP_M) X(LRET) X(XLAT) X(FXSAVE) X(MXCSR) X(SSE) X(FPU)
+    X(LJMP_M) X(LRET) X(XLAT) X(FXSAVE) X(MXCSR) X(SSE) X(FPU) \
+    X86_FAST_OPS(X, 4) X86_FAST_OPS(X, 8)
+
+/*
+ * Specialized forms the translator substitutes for the commonest generic ones with 32- and
+ * 64-bit operands (no LOCK): register-only ADD/OR/AND/SUB/XOR/CMP/TEST with destination rd and
+ * source rs1 (_RR) or imm (_RI), MOV between registers (rd <- rs1), MOV of an immediate
+ * (rd <- imm), loads (rd <- memory operand), stores (memory operand <- rd) and LEA (rd).
+ */
+#define X86_FAST_OPS(X, S) \
+    X(ADD_RR##S) X(OR_RR##S) X(AND_RR##S) X(SUB_RR##S) X(XOR_RR##S) X(CMP_RR##S) X(TEST_RR##S) \
+    X(ADD_RI##S) X(OR_RI##S) X(AND_RI##S) X(SUB_RI##S) X(XOR_RI##S) X(CMP_RI##S) X(TEST_RI##S) \
+    X(MOV_RR##S) X(MOV_RI##S) X(LOAD##S) X(STORE##S) X(LEA##S)
 
 #define X86_OP_ENUM(name) X86_OP_##name,
 enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
@@ -30,7 +42,8 @@ enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
 /* Prefix flags (second op's ilen). */
 enum { X86_PF_REP = 1, X86_PF_REPNE = 2, X86_PF_LOCK = 4, X86_PF_REXW = 8, X86_PF_OPSZ = 16,
        X86_PF_NOFLAGS = 32 };
-/* X86_PF_NOFLAGS (set by the translator on an ALU operation or TEST that writes no memory):
+/* X86_PF_NOFLAGS (set by the translator on an ALU operation, TEST, or shift or rotate other
+ * than RCL/RCR that writes no memory):
  * the next instruction of the block overwrites all six status flags without reading them and
  * cannot fault, so this one's flags are never observed and need not be computed. */
 

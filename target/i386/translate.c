@@ -71,10 +71,19 @@ static unsigned breg(Dc *d, unsigned r)
     return (!d->rex_present && r >= 4 && r < 8) ? 16 + (r - 4) : r;
 }
 
-static void emit(Dc *d, int opc, unsigned size)
+/* Sets the handler and operand size of the instruction; true (decoded) for the caller. */
+static bool emit(Dc *d, int opc, unsigned size)
 {
     d->a->handler = d->labels[opc];
     d->a->rs2 = (uint8_t)size;
+    return true;
+}
+
+/* emit() for an instruction that ends its block. */
+static bool emit_end(Dc *d, int opc, unsigned size)
+{
+    d->end = true;
+    return emit(d, opc, size);
 }
 
 /* Decodes ModRM (+ SIB, displacement) into d->mod/reg/rm and the memory op. */
@@ -158,6 +167,23 @@ static void decode_modrm(Dc *d)
     b->pc_off = (uint16_t)d->asize;
 }
 
+/* decode_modrm() for an r/m operand of size bytes: a byte register r/m (AH..BH without REX)
+ * is mapped in rs1. */
+static void decode_modrm_sized(Dc *d, unsigned size)
+{
+    decode_modrm(d);
+    if (d->rm != X86_RM_MEM && size == 1) {
+        d->a->rs1 = (uint8_t)breg(d, d->rm);
+    }
+}
+
+/* decode_modrm_sized() for an instruction with a ModRM.reg operand too: it goes to rd. */
+static void decode_modrm_reg(Dc *d, unsigned size)
+{
+    decode_modrm_sized(d, size);
+    d->a->rd = (uint8_t)(size == 1 ? breg(d, d->reg) : d->reg);
+}
+
 /* A memory operand with no ModRM (string ops, MOV moffs, XLAT): segment and size only. */
 static void mem_noreg(Dc *d, int def_seg)
 {
@@ -203,6 +229,17 @@ static uint8_t set_exit(Dc *d, uint64_t target)
     return (uint8_t)d->nexit++;
 }
 
+/* Jcc with condition cc to rel past the instruction (its displacement fetched last). */
+static bool emit_jcc(Dc *d, unsigned cc, int64_t rel, unsigned os)
+{
+    TBOp *a = d->a;
+    a->imm = (int64_t)branch_target(d, rel);
+    a->rs3 = (uint8_t)cc;
+    a->rd = set_exit(d, (uint64_t)a->imm);
+    a->rs1 = set_exit(d, d->pc);
+    return emit_end(d, X86_OP_JCC, os);
+}
+
 /* ---- MMX/SSE opcode maps (executed by sse.c) ---- */
 
 static bool sse_has_imm8(unsigned map, uint8_t op)
@@ -242,8 +279,7 @@ static bool decode_sse(Dc *d, unsigned map, uint8_t op)
         d->b->rd = R_EDI;
     }
     a->imm = X86_SSE_IMM(op, map, pfx, imm8, (d->rex & 8) ? 1 : 0);
-    emit(d, X86_OP_SSE, d->osize);
-    return true;
+    return emit(d, X86_OP_SSE, d->osize);
 }
 
 static bool decode_0f(Dc *d, uint8_t op, unsigned os)
@@ -256,21 +292,17 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
             return false;
         }
         a->rs3 = (uint8_t)(d->reg & 7);
-        emit(d, X86_OP_DESC, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_DESC, os);
     case 0x01: {
         uint8_t peek = d->page && (d->pc & TB_PAGE_MASK) == d->page_la
                            ? d->page[d->pc & ~TB_PAGE_MASK] : 0;
         if (peek == 0xf8 && d->cs64) {
             fetch8(d);
-            emit(d, X86_OP_SWAPGS, os);
-            return true;
+            return emit(d, X86_OP_SWAPGS, os);
         }
         if (peek == 0xf9) {
             fetch8(d);
-            emit(d, X86_OP_RDTSCP, os);
-            return true;
+            return emit(d, X86_OP_RDTSCP, os);
         }
         if (peek == 0xd0 || peek == 0xd1 || peek == 0xc8 || peek == 0xc9 || peek == 0xca ||
             peek == 0xcb) {
@@ -283,25 +315,17 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         }
         /* SGDT SIDT LGDT LIDT SMSW - LMSW INVLPG as DESC 8..15 */
         a->rs3 = (uint8_t)(8 + r);
-        emit(d, X86_OP_DESC, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_DESC, os);
     }
     case 0x05:
         if (!d->cs64 && !(d->t->env->efer & X86_EFER_LMA)) {
             return false;
         }
-        emit(d, X86_OP_SYSCALL, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_SYSCALL, os);
     case 0x06:
-        emit(d, X86_OP_CLTS, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_CLTS, os);
     case 0x07:
-        emit(d, X86_OP_SYSRET, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_SYSRET, os);
     case 0x08: case 0x09:
         emit(d, X86_OP_NOP, os);   /* INVD, WBINVD: caches are coherent */
         a->rs3 = 1;                /* privileged */
@@ -311,67 +335,47 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
     case 0x0d: case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e:
     case 0x1f:
         decode_modrm(d);           /* prefetch and hint NOPs */
-        emit(d, X86_OP_NOP, os);
-        return true;
+        return emit(d, X86_OP_NOP, os);
     case 0x20: case 0x21: case 0x22: case 0x23: {
         uint8_t m = fetch8(d);
         a->rs1 = (uint8_t)((m & 7) | ((d->rex & 1) << 3));
         a->rd = (uint8_t)(((m >> 3) & 7) | ((d->rex & 4) << 1));
         a->rs3 = op & 2 ? 1 : 0;
-        emit(d, op & 1 ? X86_OP_MOVDR : X86_OP_MOVCR, d->cs64 ? 8 : 4);
-        d->end = true;
-        return true;
+        return emit_end(d, op & 1 ? X86_OP_MOVDR : X86_OP_MOVCR, d->cs64 ? 8 : 4);
     }
     case 0x30:
-        emit(d, X86_OP_WRMSR, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_WRMSR, os);
     case 0x31:
-        emit(d, X86_OP_RDTSC, os);
-        return true;
+        return emit(d, X86_OP_RDTSC, os);
     case 0x32:
-        emit(d, X86_OP_RDMSR, os);
-        return true;
+        return emit(d, X86_OP_RDMSR, os);
     case 0x40 ... 0x4f:
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
         a->rs3 = op & 0xf;
-        emit(d, X86_OP_CMOVCC, os);
-        return true;
+        return emit(d, X86_OP_CMOVCC, os);
     case 0x80 ... 0x8f:
-        a->imm = (int64_t)branch_target(d, imm_for(d, os == 2 ? 2 : 4));
-        a->rs3 = op & 0xf;
-        emit(d, X86_OP_JCC, os);
-        a->rd = set_exit(d, (uint64_t)a->imm);
-        a->rs1 = set_exit(d, d->pc);
-        d->end = true;
-        return true;
+        return emit_jcc(d, op & 0xf, imm_for(d, os == 2 ? 2 : 4), os);
     case 0x90 ... 0x9f:
         decode_modrm(d);
         if (d->rm != X86_RM_MEM) {
             a->rs1 = (uint8_t)breg(d, d->rm);
         }
         a->rs3 = op & 0xf;
-        emit(d, X86_OP_SETCC, 1);
-        return true;
+        return emit(d, X86_OP_SETCC, 1);
     case 0xa0: case 0xa8:
         a->rs3 = op == 0xa0 ? R_FS : R_GS;
-        emit(d, X86_OP_PUSH_SEG, os);
-        return true;
+        return emit(d, X86_OP_PUSH_SEG, os);
     case 0xa1: case 0xa9:
         a->rs3 = op == 0xa1 ? R_FS : R_GS;
-        emit(d, X86_OP_POP_SEG, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_POP_SEG, os);
     case 0xa2:
-        emit(d, X86_OP_CPUID, os);
-        return true;
+        return emit(d, X86_OP_CPUID, os);
     case 0xa3: case 0xab: case 0xb3: case 0xbb:
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
         a->rs3 = (op >> 3) & 3;
-        emit(d, X86_OP_BT, os);
-        return true;
+        return emit(d, X86_OP_BT, os);
     case 0xba:
         decode_modrm(d);
         if ((d->reg & 7) < 4) {
@@ -380,15 +384,13 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         a->rd = X86_NONE;
         a->imm = fetch8(d);
         a->rs3 = d->reg & 3;
-        emit(d, X86_OP_BT, os);
-        return true;
+        return emit(d, X86_OP_BT, os);
     case 0xa4: case 0xa5: case 0xac: case 0xad:
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
         a->rs3 = op >= 0xac;
         a->imm = (op & 1) ? -1 : fetch8(d);
-        emit(d, X86_OP_SHD, os);
-        return true;
+        return emit(d, X86_OP_SHD, os);
     case 0xae:
         decode_modrm(d);
         if (d->mod == 3) {
@@ -396,18 +398,15 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
             if ((d->reg & 7) < 5) {
                 return false;
             }
-            emit(d, X86_OP_NOP, os);
-            return true;
+            return emit(d, X86_OP_NOP, os);
         }
         switch (d->reg & 7) {
         case 0: case 1:
             a->rs3 = d->reg & 1;
-            emit(d, X86_OP_FXSAVE, (d->rex & 8) ? 8 : 4);
-            return true;
+            return emit(d, X86_OP_FXSAVE, (d->rex & 8) ? 8 : 4);
         case 2: case 3:
             a->rs3 = d->reg & 1;
-            emit(d, X86_OP_MXCSR, 4);
-            return true;
+            return emit(d, X86_OP_MXCSR, 4);
         case 7:
             emit(d, X86_OP_NOP, os);   /* CLFLUSH */
             return true;
@@ -417,17 +416,11 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
     case 0xaf:
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
-        emit(d, X86_OP_IMUL2, os);
-        return true;
+        return emit(d, X86_OP_IMUL2, os);
     case 0xb0: case 0xb1: {
         unsigned s = op & 1 ? os : 1;
-        decode_modrm(d);
-        a->rd = (uint8_t)(s == 1 ? breg(d, d->reg) : d->reg);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
-        emit(d, X86_OP_CMPXCHG, s);
-        return true;
+        decode_modrm_reg(d, s);
+        return emit(d, X86_OP_CMPXCHG, s);
     }
     case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
         unsigned src = (op & 1) ? 2 : 1;
@@ -438,8 +431,7 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         }
         a->rs3 = op >= 0xbe;
         d->b->insn_idx = (uint8_t)src;
-        emit(d, X86_OP_MOVX, os);
-        return true;
+        return emit(d, X86_OP_MOVX, os);
     }
     case 0xb8:
         if (!(d->pflags & X86_PF_REP)) {
@@ -448,45 +440,35 @@ static bool decode_0f(Dc *d, uint8_t op, unsigned os)
         d->pflags &= ~X86_PF_REP;
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
-        emit(d, X86_OP_POPCNT, os);
-        return true;
+        return emit(d, X86_OP_POPCNT, os);
     case 0xbc: case 0xbd:
         /* F3 (TZCNT/LZCNT) runs as BSF/BSR: BMI1/ABM are not advertised, as on older CPUs */
         d->pflags &= ~X86_PF_REP;
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
-        emit(d, op == 0xbc ? X86_OP_BSF : X86_OP_BSR, os);
-        return true;
+        return emit(d, op == 0xbc ? X86_OP_BSF : X86_OP_BSR, os);
     case 0xc0: case 0xc1: {
         unsigned s = op & 1 ? os : 1;
-        decode_modrm(d);
-        a->rd = (uint8_t)(s == 1 ? breg(d, d->reg) : d->reg);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
-        emit(d, X86_OP_XADD, s);
-        return true;
+        decode_modrm_reg(d, s);
+        return emit(d, X86_OP_XADD, s);
     }
     case 0xc7:
         decode_modrm(d);
         if ((d->reg & 7) == 1 && d->mod != 3) {
             /* CMPXCHG8B, or CMPXCHG16B with REX.W */
-            emit(d, X86_OP_CMPXCHG8B, (d->rex & 8) ? 16 : 8);
-            return true;
+            return emit(d, X86_OP_CMPXCHG8B, (d->rex & 8) ? 16 : 8);
         }
         return false;   /* RDRAND, RDSEED, RDPID are not advertised */
     case 0xc8 ... 0xcf:
         a->rd = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
-        emit(d, X86_OP_BSWAP, os);
-        return true;
+        return emit(d, X86_OP_BSWAP, os);
     case 0xc3:   /* MOVNTI m32/64, r32/64 */
         decode_modrm(d);
         if (d->rm != X86_RM_MEM || os == 2) {
             return false;
         }
         a->rd = (uint8_t)d->reg;
-        emit(d, X86_OP_MOV_RM_R, os);
-        return true;
+        return emit(d, X86_OP_MOV_RM_R, os);
     case 0x38: case 0x3a: {
         uint8_t op2 = fetch8(d);
         return decode_sse(d, op == 0x38 ? 1 : 2, op2);
@@ -578,18 +560,12 @@ static bool decode_insn(Dc *d)
             a->rs3 = op >> 3;
             switch (op & 7) {
             case 0: case 1: case 2: case 3:
-                decode_modrm(d);
-                a->rd = (uint8_t)(s == 1 ? breg(d, d->reg) : d->reg);
-                if (d->rm != X86_RM_MEM && s == 1) {
-                    a->rs1 = (uint8_t)breg(d, d->rm);
-                }
-                emit(d, (op & 2) ? X86_OP_ALU_R_RM : X86_OP_ALU_RM_R, s);
-                return true;
+                decode_modrm_reg(d, s);
+                return emit(d, (op & 2) ? X86_OP_ALU_R_RM : X86_OP_ALU_RM_R, s);
             default:
                 a->rs1 = R_EAX;
                 a->imm = imm_for(d, s);
-                emit(d, X86_OP_ALU_RM_I, s);
-                return true;
+                return emit(d, X86_OP_ALU_RM_I, s);
             }
         }
         if (d->cs64) {
@@ -598,29 +574,23 @@ static bool decode_insn(Dc *d)
         switch (op) {
         case 0x06: case 0x0e: case 0x16: case 0x1e:
             a->rs3 = op >> 3;
-            emit(d, X86_OP_PUSH_SEG, os);
-            return true;
+            return emit(d, X86_OP_PUSH_SEG, os);
         case 0x07: case 0x17: case 0x1f:
             a->rs3 = op >> 3;
-            emit(d, X86_OP_POP_SEG, os);
-            d->end = true;
-            return true;
+            return emit_end(d, X86_OP_POP_SEG, os);
         default:
             return false;   /* DAA, DAS, AAA, AAS */
         }
     case 0x40 ... 0x4f:   /* INC/DEC r (32-bit modes only: REX otherwise) */
         a->rs1 = op & 7;
         a->rs3 = op & 8 ? 1 : 0;
-        emit(d, X86_OP_UNARY, os);
-        return true;
+        return emit(d, X86_OP_UNARY, os);
     case 0x50 ... 0x57:
         a->rs1 = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
-        emit(d, X86_OP_PUSH_RM, stack);
-        return true;
+        return emit(d, X86_OP_PUSH_RM, stack);
     case 0x58 ... 0x5f:
         a->rs1 = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
-        emit(d, X86_OP_POP_RM, stack);
-        return true;
+        return emit(d, X86_OP_POP_RM, stack);
     case 0x63:
         if (!d->cs64) {
             return false;   /* ARPL */
@@ -629,18 +599,15 @@ static bool decode_insn(Dc *d)
         a->rd = (uint8_t)d->reg;
         a->rs3 = 1;
         d->b->insn_idx = 4;
-        emit(d, X86_OP_MOVX, os);
-        return true;
+        return emit(d, X86_OP_MOVX, os);
     case 0x68: case 0x6a:
         a->imm = op == 0x6a ? fetch_simm(d, 1) : imm_for(d, os);
-        emit(d, X86_OP_PUSH_I, stack);
-        return true;
+        return emit(d, X86_OP_PUSH_I, stack);
     case 0x69: case 0x6b:
         decode_modrm(d);
         a->rd = (uint8_t)d->reg;
         a->imm = op == 0x6b ? fetch_simm(d, 1) : imm_for(d, os);
-        emit(d, X86_OP_IMUL3, os);
-        return true;
+        return emit(d, X86_OP_IMUL3, os);
     case 0x6c: case 0x6d: case 0x6e: case 0x6f:
     case 0xa4: case 0xa5: case 0xa6: case 0xa7: case 0xaa: case 0xab: case 0xac: case 0xad:
     case 0xae: case 0xaf: {
@@ -661,34 +628,19 @@ static bool decode_insn(Dc *d)
         return true;
     }
     case 0x70 ... 0x7f:
-        a->imm = (int64_t)branch_target(d, fetch_simm(d, 1));
-        a->rs3 = op & 0xf;
-        emit(d, X86_OP_JCC, os);
-        a->rd = set_exit(d, (uint64_t)a->imm);
-        a->rs1 = set_exit(d, d->pc);
-        d->end = true;
-        return true;
+        return emit_jcc(d, op & 0xf, fetch_simm(d, 1), os);
     case 0x80: case 0x81: case 0x83: {
         unsigned s = op == 0x80 ? 1 : os;
-        decode_modrm(d);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
+        decode_modrm_sized(d, s);
         a->rs3 = d->reg & 7;
         a->imm = op == 0x83 ? fetch_simm(d, 1) : imm_for(d, s);
-        emit(d, X86_OP_ALU_RM_I, s);
-        return true;
+        return emit(d, X86_OP_ALU_RM_I, s);
     }
     case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8a: case 0x8b: {
         unsigned s = (op & 1) ? os : 1;
-        decode_modrm(d);
-        a->rd = (uint8_t)(s == 1 ? breg(d, d->reg) : d->reg);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
-        emit(d, op < 0x86 ? X86_OP_TEST_RM_R : op < 0x88 ? X86_OP_XCHG :
+        decode_modrm_reg(d, s);
+        return emit(d, op < 0x86 ? X86_OP_TEST_RM_R : op < 0x88 ? X86_OP_XCHG :
                 op < 0x8a ? X86_OP_MOV_RM_R : X86_OP_MOV_R_RM, s);
-        return true;
     }
     case 0x8c:
         decode_modrm(d);
@@ -697,16 +649,14 @@ static bool decode_insn(Dc *d)
         }
         a->rd = d->reg & 7;
         a->rs3 = 0;
-        emit(d, X86_OP_MOV_SEG, d->rm == X86_RM_MEM ? 2 : os);
-        return true;
+        return emit(d, X86_OP_MOV_SEG, d->rm == X86_RM_MEM ? 2 : os);
     case 0x8d:
         decode_modrm(d);
         if (d->rm != X86_RM_MEM) {
             return false;
         }
         a->rd = (uint8_t)d->reg;
-        emit(d, X86_OP_LEA, os);
-        return true;
+        return emit(d, X86_OP_LEA, os);
     case 0x8e:
         decode_modrm(d);
         if ((d->reg & 7) > 5 || (d->reg & 7) == R_CS) {
@@ -714,102 +664,79 @@ static bool decode_insn(Dc *d)
         }
         a->rd = d->reg & 7;
         a->rs3 = 1;
-        emit(d, X86_OP_MOV_SEG, 2);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_MOV_SEG, 2);
     case 0x8f:
         decode_modrm(d);
         if ((d->reg & 7) != 0) {
             return false;
         }
-        emit(d, X86_OP_POP_RM, stack);
-        return true;
+        return emit(d, X86_OP_POP_RM, stack);
     case 0x90:
         if (d->rex & 1) {
             a->rd = R_EAX;
             a->rs1 = R_R8;
-            emit(d, X86_OP_XCHG, os);
-            return true;
+            return emit(d, X86_OP_XCHG, os);
         }
         emit(d, X86_OP_NOP, os);   /* NOP, PAUSE */
         return true;
     case 0x91 ... 0x97:
         a->rd = R_EAX;
         a->rs1 = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
-        emit(d, X86_OP_XCHG, os);
-        return true;
+        return emit(d, X86_OP_XCHG, os);
     case 0x98:
-        emit(d, X86_OP_CBW, os);
-        return true;
+        return emit(d, X86_OP_CBW, os);
     case 0x99:
-        emit(d, X86_OP_CWD, os);
-        return true;
-    case 0x9a:
+        return emit(d, X86_OP_CWD, os);
+    case 0x9a: case 0xea:   /* far CALL, far JMP ptr16:16/32 */
         if (d->cs64) {
             return false;
         }
         a->imm = (int64_t)fetchn(d, os);
         d->b->imm = (int64_t)fetchn(d, 2);
-        a->rs3 = 1;
-        emit(d, X86_OP_LJMP, os);
-        d->end = true;
-        return true;
+        a->rs3 = op == 0x9a;
+        return emit_end(d, X86_OP_LJMP, os);
     case 0x9b:
         emit(d, X86_OP_NOP, os);   /* FWAIT: no unmasked x87 exceptions are pending */
         return true;
     case 0x9c:
-        emit(d, X86_OP_PUSHF, stack);
-        return true;
+        return emit(d, X86_OP_PUSHF, stack);
     case 0x9d:
-        emit(d, X86_OP_POPF, stack);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_POPF, stack);
     case 0x9e: case 0x9f:
         a->rs3 = op == 0x9e ? 7 : 8;
-        emit(d, X86_OP_FLAGOP, os);
-        return true;
+        return emit(d, X86_OP_FLAGOP, os);
     case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
         unsigned s = (op & 1) ? os : 1;
         mem_noreg(d, R_DS);
         d->b->imm = (int64_t)fetchn(d, d->asize);
         a->rs1 = X86_RM_MEM;
         a->rd = R_EAX;
-        emit(d, op < 0xa2 ? X86_OP_MOV_R_RM : X86_OP_MOV_RM_R, s);
-        return true;
+        return emit(d, op < 0xa2 ? X86_OP_MOV_R_RM : X86_OP_MOV_RM_R, s);
     }
     case 0xa8: case 0xa9: {
         unsigned s = (op & 1) ? os : 1;
         a->rs1 = R_EAX;
         a->imm = imm_for(d, s);
-        emit(d, X86_OP_TEST_RM_I, s);
-        return true;
+        return emit(d, X86_OP_TEST_RM_I, s);
     }
     case 0xb0 ... 0xb7:
         a->rs1 = (uint8_t)breg(d, (op & 7) | ((d->rex & 1) << 3));
         a->imm = fetch_simm(d, 1);
-        emit(d, X86_OP_MOV_RM_I, 1);
-        return true;
+        return emit(d, X86_OP_MOV_RM_I, 1);
     case 0xb8 ... 0xbf:
         a->rs1 = (uint8_t)((op & 7) | ((d->rex & 1) << 3));
         a->imm = os == 8 ? (int64_t)fetchn(d, 8) : (int64_t)fetchn(d, os);
-        emit(d, X86_OP_MOV_RM_I, os);
-        return true;
+        return emit(d, X86_OP_MOV_RM_I, os);
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
         unsigned s = (op & 1) ? os : 1;
-        decode_modrm(d);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
+        decode_modrm_sized(d, s);
         a->rs3 = d->reg & 7;
         a->imm = op < 0xd0 ? fetch8(d) : op < 0xd2 ? 1 : -1;
-        emit(d, X86_OP_SHIFT, s);
-        return true;
+        return emit(d, X86_OP_SHIFT, s);
     }
     case 0xc2: case 0xc3:
         a->imm = op == 0xc2 ? (int64_t)fetchn(d, 2) : 0;
-        emit(d, X86_OP_RET, stack);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_RET, stack);
     case 0xc6: case 0xc7: {
         unsigned s = (op & 1) ? os : 1;
         decode_modrm(d);
@@ -820,46 +747,35 @@ static bool decode_insn(Dc *d)
             a->rs1 = (uint8_t)breg(d, d->rm);
         }
         a->imm = imm_for(d, s);
-        emit(d, X86_OP_MOV_RM_I, s);
-        return true;
+        return emit(d, X86_OP_MOV_RM_I, s);
     }
     case 0xc8:
         a->imm = (int64_t)fetchn(d, 2);
         a->rs3 = fetch8(d);
-        emit(d, X86_OP_ENTER, stack);
-        return true;
+        return emit(d, X86_OP_ENTER, stack);
     case 0xc9:
-        emit(d, X86_OP_LEAVE, stack);
-        return true;
+        return emit(d, X86_OP_LEAVE, stack);
     case 0xca: case 0xcb:
         a->imm = op == 0xca ? (int64_t)fetchn(d, 2) : 0;
-        emit(d, X86_OP_LRET, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_LRET, os);
     case 0xcc: case 0xcd: case 0xce:
         a->rs3 = (uint8_t)(op - 0xcc);
         a->imm = op == 0xcc ? 3 : op == 0xce ? 4 : fetch8(d);
         if (op == 0xce && d->cs64) {
             return false;
         }
-        emit(d, X86_OP_INT, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_INT, os);
     case 0xcf:
-        emit(d, X86_OP_IRET, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_IRET, os);
     case 0xd7:
         mem_noreg(d, R_DS);
-        emit(d, X86_OP_XLAT, 1);
-        return true;
+        return emit(d, X86_OP_XLAT, 1);
     case 0xd8 ... 0xdf:
         /* x87 escape: executed by fpu.c; imm = escape << 8 | ModRM (rm 0 for memory) */
         decode_modrm(d);
         a->imm = (int64_t)((op & 7u) << 8 | d->mod << 6 | (d->reg & 7) << 3 |
                            (d->rm == X86_RM_MEM ? 0 : (d->rm & 7)));
-        emit(d, X86_OP_FPU, os);
-        return true;
+        return emit(d, X86_OP_FPU, os);
     case 0xe0: case 0xe1: case 0xe2: case 0xe3:
         a->imm = (int64_t)branch_target(d, fetch_simm(d, 1));
         a->rs3 = op - 0xe0;
@@ -872,9 +788,7 @@ static bool decode_insn(Dc *d)
         unsigned s = (op & 1) ? (os == 2 ? 2 : 4) : 1;
         a->imm = op < 0xe8 ? fetch8(d) : -1;
         a->rs3 = (op & 2) ? 1 : 0;
-        emit(d, X86_OP_IO, s);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_IO, s);
     }
     case 0xe8:
         a->imm = (int64_t)branch_target(d, imm_for(d, os == 2 ? 2 : 4));
@@ -889,20 +803,8 @@ static bool decode_insn(Dc *d)
         a->rd = set_exit(d, (uint64_t)a->imm);
         d->end = true;
         return true;
-    case 0xea:
-        if (d->cs64) {
-            return false;
-        }
-        a->imm = (int64_t)fetchn(d, os);
-        d->b->imm = (int64_t)fetchn(d, 2);
-        a->rs3 = 0;
-        emit(d, X86_OP_LJMP, os);
-        d->end = true;
-        return true;
     case 0xf4:
-        emit(d, X86_OP_HLT, os);
-        d->end = true;
-        return true;
+        return emit_end(d, X86_OP_HLT, os);
     case 0xf5: case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd:
         /* 0 clc 1 stc 2 cmc 3 cli 4 sti 5 cld 6 std */
         a->rs3 = op == 0xf5 ? 2 : op < 0xfa ? (uint8_t)(op - 0xf8) : (uint8_t)(op - 0xf7);
@@ -911,10 +813,7 @@ static bool decode_insn(Dc *d)
         return true;
     case 0xf6: case 0xf7: {
         unsigned s = (op & 1) ? os : 1;
-        decode_modrm(d);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
+        decode_modrm_sized(d, s);
         unsigned r = d->reg & 7;
         if (r < 2) {
             a->imm = imm_for(d, s);
@@ -930,39 +829,28 @@ static bool decode_insn(Dc *d)
     }
     case 0xfe: case 0xff: {
         unsigned s = (op & 1) ? os : 1;
-        decode_modrm(d);
-        if (d->rm != X86_RM_MEM && s == 1) {
-            a->rs1 = (uint8_t)breg(d, d->rm);
-        }
+        decode_modrm_sized(d, s);
         unsigned r = d->reg & 7;
         if (r < 2) {
             a->rs3 = (uint8_t)r;
-            emit(d, X86_OP_UNARY, s);
-            return true;
+            return emit(d, X86_OP_UNARY, s);
         }
         if (op == 0xfe) {
             return false;
         }
         switch (r) {
         case 2:
-            emit(d, X86_OP_CALL_RM, d->cs64 ? 8 : os);
-            d->end = true;
-            return true;
+            return emit_end(d, X86_OP_CALL_RM, d->cs64 ? 8 : os);
         case 3: case 5:
             if (d->rm != X86_RM_MEM) {
                 return false;
             }
             a->rs3 = r == 3;
-            emit(d, X86_OP_LJMP_M, os);
-            d->end = true;
-            return true;
+            return emit_end(d, X86_OP_LJMP_M, os);
         case 4:
-            emit(d, X86_OP_JMP_RM, d->cs64 ? 8 : os);
-            d->end = true;
-            return true;
+            return emit_end(d, X86_OP_JMP_RM, d->cs64 ? 8 : os);
         case 6:
-            emit(d, X86_OP_PUSH_RM, stack);
-            return true;
+            return emit(d, X86_OP_PUSH_RM, stack);
         default:
             return false;
         }
@@ -988,7 +876,8 @@ static bool writes_all_flags(const Dc *d, const TBOp *a)
 }
 
 /* Marks the flags of the instruction (pa, pb) dead (X86_PF_NOFLAGS) when it is an ALU
- * operation or TEST that writes no memory: a store could rewrite the instruction after it. */
+ * operation, TEST, or a shift or rotate other than RCL/RCR that writes no memory: a store
+ * could rewrite the instruction after it. */
 static void mark_flags_dead(const Dc *d, const TBOp *pa, TBOp *pb)
 {
     const void *h = pa->handler;
@@ -997,10 +886,75 @@ static void mark_flags_dead(const Dc *d, const TBOp *pa, TBOp *pb)
     }
     if (((h == d->labels[X86_OP_ALU_RM_R] || h == d->labels[X86_OP_ALU_RM_I]) &&
          pa->rs1 != X86_RM_MEM) ||
+        (h == d->labels[X86_OP_SHIFT] && pa->rs1 != X86_RM_MEM && pa->rs3 != 2 &&
+         pa->rs3 != 3) ||
         h == d->labels[X86_OP_ALU_R_RM] || h == d->labels[X86_OP_TEST_RM_R] ||
         h == d->labels[X86_OP_TEST_RM_I]) {
         pb->ilen |= X86_PF_NOFLAGS;
     }
+}
+
+/* The specialized form (ops.h X86_FAST_OPS) of a decoded 32- or 64-bit register ALU
+ * operation, TEST, MOV, load, store or LEA; the operands are moved to where it expects them
+ * (destination rd). Other instructions are left alone. */
+static void specialize(const Dc *d, TBOp *a, const TBOp *b)
+{
+#define FAST_ALU_ROW(S) \
+    { X86_OP_ADD_RR##S, X86_OP_OR_RR##S, -1, -1, X86_OP_AND_RR##S, X86_OP_SUB_RR##S, \
+      X86_OP_XOR_RR##S, X86_OP_CMP_RR##S }, \
+    { X86_OP_ADD_RI##S, X86_OP_OR_RI##S, -1, -1, X86_OP_AND_RI##S, X86_OP_SUB_RI##S, \
+      X86_OP_XOR_RI##S, X86_OP_CMP_RI##S }
+    static const int alu_ops[2][2][8] = { { FAST_ALU_ROW(4) }, { FAST_ALU_ROW(8) } };
+#undef FAST_ALU_ROW
+    static const int other_ops[2][6] = {
+        { X86_OP_TEST_RR4, X86_OP_TEST_RI4, X86_OP_MOV_RR4, X86_OP_MOV_RI4, X86_OP_LOAD4,
+          X86_OP_STORE4 },
+        { X86_OP_TEST_RR8, X86_OP_TEST_RI8, X86_OP_MOV_RR8, X86_OP_MOV_RI8, X86_OP_LOAD8,
+          X86_OP_STORE8 },
+    };
+    const void *const *l = d->labels;
+    const void *h = a->handler;
+    bool mem = a->rs1 == X86_RM_MEM;
+    int fast = -1;
+    uint8_t dest = a->rd, src = a->rs1;
+    if ((a->rs2 != 4 && a->rs2 != 8) || (b->ilen & X86_PF_LOCK)) {
+        return;
+    }
+    unsigned w = a->rs2 == 8;
+    if (h == l[X86_OP_ALU_RM_R] && !mem) {
+        fast = alu_ops[w][0][a->rs3 & 7];
+        dest = a->rs1;
+        src = a->rd;
+    } else if (h == l[X86_OP_ALU_R_RM] && !mem) {
+        fast = alu_ops[w][0][a->rs3 & 7];
+    } else if (h == l[X86_OP_ALU_RM_I] && !mem) {
+        fast = alu_ops[w][1][a->rs3 & 7];
+        dest = a->rs1;
+    } else if (h == l[X86_OP_TEST_RM_R] && !mem) {
+        fast = other_ops[w][0];
+    } else if (h == l[X86_OP_TEST_RM_I] && !mem) {
+        fast = other_ops[w][1];
+        dest = a->rs1;
+    } else if (h == l[X86_OP_MOV_RM_R]) {
+        fast = other_ops[w][mem ? 5 : 2];
+        if (!mem) {
+            dest = a->rs1;
+            src = a->rd;
+        }
+    } else if (h == l[X86_OP_MOV_R_RM]) {
+        fast = other_ops[w][mem ? 4 : 2];
+    } else if (h == l[X86_OP_MOV_RM_I] && !mem) {
+        fast = other_ops[w][3];
+        dest = a->rs1;
+    } else if (h == l[X86_OP_LEA]) {
+        fast = w ? X86_OP_LEA8 : X86_OP_LEA4;
+    }
+    if (fast < 0) {
+        return;
+    }
+    a->handler = l[fast];
+    a->rd = dest;
+    a->rs1 = src;
 }
 
 /* Ends the block at ops[n] with a direct jump to d->pc (the next instruction). */
@@ -1092,6 +1046,9 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
             }
             break;
         }
+    }
+    for (unsigned i = 0; i < n; i += 2) {
+        specialize(&d, &tb->ops[i], &tb->ops[i + 1]);
     }
     tb->nops = n;
     tb->size = (uint16_t)(d.pc - pc);
