@@ -41,6 +41,30 @@ void tb_jc_flush(TBCache *c)
     memset(c->jc, 0, sizeof(c->jc));
 }
 
+/* The jump-cache slots of one virtual page form an aligned run of TB_JC_PAGE_SLOTS: the hash
+ * takes bits 1-11 of the PC as they are and folds only higher bits onto them. */
+#define TB_JC_PAGE_SLOTS (1u << (TB_PAGE_BITS - 1))
+_Static_assert(TB_JC_BITS >= TB_PAGE_BITS, "page slots must form aligned runs");
+
+static void tb_jc_flush_run(TBCache *c, uint64_t page, uint64_t start)
+{
+    unsigned base = tb_jc_hash(start) & ~(TB_JC_PAGE_SLOTS - 1);
+    for (unsigned k = base; k < base + TB_JC_PAGE_SLOTS; k++) {
+        TranslationBlock *tb = c->jc[k];
+        if (tb && ((tb->pc & TB_PAGE_MASK) == page ||
+                   ((tb->pc + tb->size - 1) & TB_PAGE_MASK) == page)) {
+            c->jc[k] = NULL;
+        }
+    }
+}
+
+void tb_jc_flush_page(TBCache *c, uint64_t page)
+{
+    page &= TB_PAGE_MASK;
+    tb_jc_flush_run(c, page, page);
+    tb_jc_flush_run(c, page, page - TB_PAGE_SIZE);
+}
+
 void tb_flush(TBCache *c)
 {
     c->arena_used = 0;

@@ -69,13 +69,7 @@ void riscv_tlb_flush_page(CPURISCVState *env, uint64_t vaddr)
     }
     TBCache *c = env_cache(env);
     if (c) {
-        for (unsigned k = 0; k < TB_JC_SIZE; k++) {
-            TranslationBlock *tb = c->jc[k];
-            if (tb && ((tb->pc & PAGE_MASK) == page ||
-                       ((tb->pc + tb->size - 1) & PAGE_MASK) == page)) {
-                c->jc[k] = NULL;
-            }
-        }
+        tb_jc_flush_page(c, page);
     }
 }
 

@@ -53,7 +53,7 @@ struct TranslationBlock {
     TBOp ops[];
 };
 
-#define TB_JC_BITS 12
+#define TB_JC_BITS 14
 #define TB_JC_SIZE (1u << TB_JC_BITS)
 #define TB_HASH_BITS 15
 
@@ -104,6 +104,8 @@ void tb_cache_destroy(TBCache *c);
 void tb_flush(TBCache *c);
 /* Forgets virtual PC -> block associations (after TLB flushes). */
 void tb_jc_flush(TBCache *c);
+/* Forgets the jump-cache entries of blocks that start in, or run into, the virtual page. */
+void tb_jc_flush_page(TBCache *c, uint64_t page);
 /* Room for a block of up to max_ops ops; NULL when the arena is full (flush and retry). */
 TranslationBlock *tb_alloc(TBCache *c, unsigned max_ops);
 /* Publishes a block filled by the decoder (nops ops used, fields set). */
