@@ -1029,6 +1029,10 @@ typedef struct ConvertState {
     pthread_cond_t turn;
     int64_t next_chunk;       /* next chunk a worker takes */
     int64_t next_write;       /* the chunk whose writes may go now (in-order mode) */
+    struct ConvertWork **ready; /* in-order mode: planned chunks by index % window */
+    int window;               /* chunks planned ahead of next_write, at most */
+    bool writing;             /* in-order mode: a worker is writing ready chunks */
+    GPtrArray *spare;         /* ConvertWork buffers not in use */
     int64_t done_bytes;
     int error;                /* first negative errno */
     const char *error_what;
@@ -1107,6 +1111,8 @@ typedef struct ConvertCluster {
 } ConvertCluster;
 
 typedef struct ConvertWork {
+    int64_t start, len;       /* the chunk */
+    int ret;                  /* result of planning it */
     uint8_t *buf;
     GArray *runs;             /* ConvertRun, in offset order */
     uint8_t *cbuf;            /* -c: compressed clusters, one cluster-size slot each */
@@ -1298,65 +1304,102 @@ static int convert_write_chunk(ConvertState *s, ConvertWork *w, int64_t start, i
     return 0;
 }
 
+static ConvertWork *convert_work_new(ConvertState *s)
+{
+    ConvertWork *w = g_new0(ConvertWork, 1);
+
+    w->buf = g_malloc(s->chunk);
+    w->runs = g_array_new(false, false, sizeof(ConvertRun));
+    if (s->compress) {
+        w->cbuf = g_malloc(s->chunk);
+        w->clusters = g_new(ConvertCluster, s->chunk / s->cluster_size);
+    }
+    return w;
+}
+
+static void convert_work_free(gpointer data)
+{
+    ConvertWork *w = data;
+
+    g_free(w->buf);
+    g_free(w->cbuf);
+    g_free(w->clusters);
+    g_array_free(w->runs, true);
+    g_free(w);
+}
+
+/* Writes a planned chunk and accounts for it; lock held on entry and exit. */
+static void convert_finish_chunk(ConvertState *s, ConvertWork *w)
+{
+    int ret = w->ret;
+
+    pthread_mutex_unlock(&s->lock);
+    if (ret == 0) {
+        ret = convert_write_chunk(s, w, w->start, w->len);
+        if (ret < 0) {
+            s->error_what = "write";
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    if (ret < 0 && !s->error) {
+        s->error = ret;
+    }
+    s->done_bytes += w->len;
+    img_progress_print(&s->progress, (double)s->done_bytes * 100.0 / (double)s->total, false);
+    g_ptr_array_add(s->spare, w);
+}
+
+/* Takes chunks while there are any: plans (reads, compresses) each one, then writes it, in
+ * order unless -W. In order, a planned chunk that is not next waits in s->ready and its worker
+ * goes on to the next chunk; whoever finds the next chunk ready writes it. */
 static void *convert_worker(void *opaque)
 {
     ConvertState *s = opaque;
-    ConvertWork w = {
-        .buf = g_malloc(s->chunk),
-        .runs = g_array_new(false, false, sizeof(ConvertRun)),
-        .cbuf = s->compress ? g_malloc(s->chunk) : NULL,
-        .clusters = s->compress ? g_new(ConvertCluster, s->chunk / s->cluster_size) : NULL,
-    };
 
+    pthread_mutex_lock(&s->lock);
     for (;;) {
-        int64_t idx, start, len;
-        int ret;
+        ConvertWork *w;
+        int64_t idx;
 
-        pthread_mutex_lock(&s->lock);
-        idx = s->next_chunk;
-        start = idx * s->chunk;
-        if (s->error || start >= s->total) {
-            pthread_mutex_unlock(&s->lock);
+        if (s->error || s->next_chunk * s->chunk >= s->total) {
             break;
         }
-        s->next_chunk++;
-        pthread_mutex_unlock(&s->lock);
-
-        len = MIN(s->chunk, s->total - start);
-        ret = convert_plan_chunk(s, &w, start, len);
-
-        pthread_mutex_lock(&s->lock);
-        while (s->in_order && s->next_write != idx && !s->error) {
+        if (s->in_order && s->next_chunk - s->next_write >= s->window) {
             pthread_cond_wait(&s->turn, &s->lock);
+            continue;
         }
-        if (s->error) {
-            pthread_mutex_unlock(&s->lock);
-            break;
-        }
+        idx = s->next_chunk++;
+        w = s->spare->len ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
+                          : convert_work_new(s);
         pthread_mutex_unlock(&s->lock);
 
-        if (ret == 0) {
-            ret = convert_write_chunk(s, &w, start, len);
-            if (ret < 0) {
-                s->error_what = "write";
-            }
-        }
+        w->start = idx * s->chunk;
+        w->len = MIN(s->chunk, s->total - w->start);
+        w->ret = convert_plan_chunk(s, w, w->start, w->len);
 
         pthread_mutex_lock(&s->lock);
-        if (ret < 0 && !s->error) {
-            s->error = ret;
+        if (s->error) {
+            g_ptr_array_add(s->spare, w);
+            continue;
         }
-        s->next_write++;
-        s->done_bytes += len;
-        img_progress_print(&s->progress, (double)s->done_bytes * 100.0 / (double)s->total,
-                           false);
-        pthread_cond_broadcast(&s->turn);
-        pthread_mutex_unlock(&s->lock);
+        if (!s->in_order) {
+            convert_finish_chunk(s, w);
+            continue;
+        }
+        s->ready[idx % s->window] = w;
+        while (!s->writing && !s->error && s->ready[s->next_write % s->window]) {
+            ConvertWork *next = s->ready[s->next_write % s->window];
+
+            s->ready[s->next_write % s->window] = NULL;
+            s->writing = true;
+            convert_finish_chunk(s, next);
+            s->writing = false;
+            s->next_write++;
+            pthread_cond_broadcast(&s->turn);
+        }
     }
-    g_free(w.buf);
-    g_free(w.cbuf);
-    g_free(w.clusters);
-    g_array_free(w.runs, true);
+    pthread_cond_broadcast(&s->turn);
+    pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
@@ -1367,6 +1410,9 @@ static int convert_run(ConvertState *s, int nb_workers)
 
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->turn, NULL);
+    s->window = 2 * MAX(nb_workers, 1);
+    s->ready = g_new0(ConvertWork *, s->window);
+    s->spare = g_ptr_array_new_with_free_func(convert_work_free);
     for (int i = 0; i < nb_workers; i++) {
         if (pthread_create(&threads[i], NULL, convert_worker, s) != 0) {
             break;
@@ -1379,6 +1425,13 @@ static int convert_run(ConvertState *s, int nb_workers)
     for (int i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);
     }
+    for (int i = 0; i < s->window; i++) {
+        if (s->ready[i]) {
+            convert_work_free(s->ready[i]);  /* left behind by an error */
+        }
+    }
+    g_free(s->ready);
+    g_ptr_array_free(s->spare, true);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->turn);
     return s->error;
