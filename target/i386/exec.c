@@ -65,9 +65,10 @@ static bool cond(uint64_t fl, unsigned cc)
 }
 
 /* Lazy status flags: the last flag-setting operation as kind << 4 | operand size, with its
- * masked result (dst) and operands (src, src2; INC/DEC keep the carry they leave in src2);
+ * masked result (dst) and operands (src, src2; INC/DEC keep the carry they leave in src2,
+ * SHL/SHR/SAR their CF and OF);
  * with op CC_EFLAGS the six status flags are those in env->rflags. */
-enum { CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
+enum { CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC, CC_SHIFT };
 typedef struct X86CC {
     unsigned op;
     uint64_t dst, src, src2;
@@ -106,6 +107,9 @@ static uint64_t cc_flags(const X86CC *cc)
         f |= (a ^ b ^ r) & X86_FLAG_AF;
         break;
     }
+    case CC_SHIFT:
+        f |= b;
+        break;
     case CC_INC:
     case CC_DEC:
         f |= b;
@@ -598,6 +602,7 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
     uint64_t va = 0, vb = 0, la = 0;
     unsigned sz;
     X86CC cc = { .op = CC_EFLAGS };
+    bool jcc_taken;
     int ret = ACCEL_EXIT_KICKED;
 
 #define DISPATCH() do { b = op + 1; sz = op->rs2; goto *op->handler; } while (0)
@@ -732,7 +737,14 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         cc.src2 = b_; \
         NEXT(); \
     } while (0)
-#define FAST_HANDLERS(S, T) \
+#define STORE_HANDLER(S) \
+L_STORE##S: \
+    CHECK(st(t, ea_lin(t, b), S, R[op->rd])); \
+    if (unlikely(t->tb_invalidated)) { \
+        goto store_invalidated; \
+    } \
+    NEXT();
+#define FAST_HANDLERS(S, T, ST) \
 L_ADD_RR##S: FAST_ALU(S, T, CC_ADD, a_ + b_, R[op->rs1], true); \
 L_OR_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ | b_, R[op->rs1], true); \
 L_AND_RR##S: FAST_ALU(S, T, CC_LOGIC, a_ & b_, R[op->rs1], true); \
@@ -757,15 +769,116 @@ L_LOAD##S: \
     CHECK(ld(t, ea_lin(t, b), S, &va)); \
     R[op->rd] = (T)va; \
     NEXT(); \
-L_STORE##S: \
-    CHECK(st(t, ea_lin(t, b), S, R[op->rd])); \
-    if (unlikely(t->tb_invalidated)) { \
-        goto store_invalidated; \
-    } \
-    NEXT(); \
+STORE_HANDLER(S) \
 L_LEA##S: \
     R[op->rd] = (T)ea_off(env, b); \
-    NEXT();
+    NEXT(); \
+L_ALU_LD##S: \
+    CHECK(ld(t, ea_lin(t, b), S, &vb)); \
+    switch (op->rs3) { \
+    case ALU_ADD: FAST_ALU(S, T, CC_ADD, a_ + b_, vb, true); \
+    case ALU_OR: FAST_ALU(S, T, CC_LOGIC, a_ | b_, vb, true); \
+    case ALU_AND: FAST_ALU(S, T, CC_LOGIC, a_ & b_, vb, true); \
+    case ALU_SUB: FAST_ALU(S, T, CC_SUB, a_ - b_, vb, true); \
+    case ALU_XOR: FAST_ALU(S, T, CC_LOGIC, a_ ^ b_, vb, true); \
+    default: FAST_ALU(S, T, CC_SUB, a_ - b_, vb, false); \
+    } \
+L_SHIFT_RI##S: { \
+    T a_ = (T)R[op->rd], r_; \
+    unsigned c_ = (unsigned)op->imm; \
+    uint64_t f_; \
+    switch (op->rs3) { \
+    case 0: case 1: \
+        R[op->rd] = (b->ilen & X86_PF_NOFLAGS) ? (T)shift_value(op->rs3, S, a_, c_) \
+                                               : (T)shift(env, &cc, op->rs3, S, a_, c_); \
+        NEXT(); \
+    case 5: \
+        r_ = a_ >> c_; \
+        f_ = ((a_ >> (c_ - 1)) & 1) | ((a_ >> (S * 8 - 1)) ? X86_FLAG_OF : 0); \
+        break; \
+    case 7: \
+        r_ = (T)((ST)a_ >> c_); \
+        f_ = ((ST)a_ >> (c_ - 1)) & 1; \
+        break; \
+    default: \
+        r_ = (T)(a_ << c_); \
+        f_ = (a_ >> (S * 8 - c_)) & 1; \
+        f_ |= ((r_ >> (S * 8 - 1)) ^ f_) ? X86_FLAG_OF : 0; \
+        break; \
+    } \
+    R[op->rd] = r_; \
+    if (!(b->ilen & X86_PF_NOFLAGS)) { \
+        cc.op = CC_OP(CC_SHIFT, S); \
+        cc.dst = r_; \
+        cc.src2 = f_; \
+    } \
+    NEXT(); \
+} \
+L_UNARY_R##S: { \
+    T a_ = (T)R[op->rd]; \
+    switch (op->rs3) { \
+    case 0: case 1: { \
+        uint64_t cf_ = cc_cf(env, &cc); \
+        T r_ = op->rs3 ? a_ - 1 : a_ + 1; \
+        R[op->rd] = r_; \
+        cc.op = CC_OP(op->rs3 ? CC_DEC : CC_INC, S); \
+        cc.dst = r_; \
+        cc.src = a_; \
+        cc.src2 = cf_; \
+        NEXT(); \
+    } \
+    case 2: \
+        R[op->rd] = (T)~a_; \
+        NEXT(); \
+    default: { \
+        T r_ = (T)-a_; \
+        R[op->rd] = r_; \
+        cc.op = CC_OP(CC_SUB, S); \
+        cc.dst = r_; \
+        cc.src = 0; \
+        cc.src2 = a_; \
+        NEXT(); \
+    } \
+    } \
+} \
+L_JCC_SUB##S: { \
+    T a_ = (T)cc.src, b_ = (T)cc.src2, r_ = (T)cc.dst; \
+    bool c_; \
+    switch (op->rs3 >> 1) { \
+    case 0: c_ = (ST)((a_ ^ b_) & (a_ ^ r_)) < 0; break; \
+    case 1: c_ = a_ < b_; break; \
+    case 2: c_ = a_ == b_; break; \
+    case 3: c_ = a_ <= b_; break; \
+    case 4: c_ = (ST)r_ < 0; break; \
+    case 5: c_ = !__builtin_parity((unsigned)(r_ & 0xff)); break; \
+    case 6: c_ = (ST)a_ < (ST)b_; break; \
+    default: c_ = (ST)a_ <= (ST)b_; break; \
+    } \
+    jcc_taken = c_ != (op->rs3 & 1); \
+    goto jcc_exit; \
+} \
+L_JCC_LOGIC##S: { \
+    T r_ = (T)cc.dst; \
+    bool c_; \
+    switch (op->rs3 >> 1) { \
+    case 0: case 1: c_ = false; break; \
+    case 2: case 3: c_ = r_ == 0; break; \
+    case 4: case 6: c_ = (ST)r_ < 0; break; \
+    case 5: c_ = !__builtin_parity((unsigned)(r_ & 0xff)); break; \
+    default: c_ = (ST)r_ <= 0; break; \
+    } \
+    jcc_taken = c_ != (op->rs3 & 1); \
+    goto jcc_exit; \
+}
+#define NARROW_HANDLERS(S, T) \
+L_LDZX##S: \
+    CHECK(ld(t, ea_lin(t, b), S, &va)); \
+    R[op->rd] = va; \
+    NEXT(); \
+L_MOVZX_RR##S: \
+    R[op->rd] = (T)R[op->rs1]; \
+    NEXT(); \
+STORE_HANDLER(S)
 
 next_tb:
     if (unlikely(check_irq || __atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE))) {
@@ -819,8 +932,10 @@ store_invalidated:
     t->tb_invalidated = false;
     END_BLOCK();
 
-FAST_HANDLERS(4, uint32_t)
-FAST_HANDLERS(8, uint64_t)
+FAST_HANDLERS(4, uint32_t, int32_t)
+FAST_HANDLERS(8, uint64_t, int64_t)
+NARROW_HANDLERS(1, uint8_t)
+NARROW_HANDLERS(2, uint16_t)
 L_ALU_RM_R:
     vb = get_reg(env, op->rd, sz);
     if (LOCKED()) {
@@ -1256,7 +1371,9 @@ L_ENTER: {
     NEXT();
 }
 L_JCC:
-    if (cc_cond(env, &cc, op->rs3)) {
+    jcc_taken = cc_cond(env, &cc, op->rs3);
+jcc_exit:
+    if (jcc_taken) {
         EXIT_TB(op->rd, (uint64_t)op->imm);
     }
     EXIT_TB(op->rs1, NEXT_PC());

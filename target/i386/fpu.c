@@ -1113,6 +1113,12 @@ static bool fprem(Fpu *F, unsigned i, F80 a, U u)
     CPUX86State *env = F->env;
     F80 b = st_get(F, 1);
     U v = unpack(F, b);
+    if (u.k == K_ZERO && v.k == K_FIN) {
+        /* a zero by a finite divisor is its own remainder, with quotient 0 */
+        F->c1 = false;
+        env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
+        return true;
+    }
     if (u.k != K_FIN || v.k != K_FIN) {
         F80 r;
         if (nan_result(F, &u, &v, a, b, &r)) {

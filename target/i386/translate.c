@@ -894,9 +894,9 @@ static void mark_flags_dead(const Dc *d, const TBOp *pa, TBOp *pb)
     }
 }
 
-/* The specialized form (ops.h X86_FAST_OPS) of a decoded 32- or 64-bit register ALU
- * operation, TEST, MOV, load, store or LEA; the operands are moved to where it expects them
- * (destination rd). Other instructions are left alone. */
+/* The specialized form (ops.h X86_FAST_OPS, X86_NARROW_OPS) of a decoded instruction that
+ * has one; the operands are moved to where it expects them (destination rd). Other
+ * instructions are left alone. */
 static void specialize(const Dc *d, TBOp *a, const TBOp *b)
 {
 #define FAST_ALU_ROW(S) \
@@ -917,11 +917,34 @@ static void specialize(const Dc *d, TBOp *a, const TBOp *b)
     bool mem = a->rs1 == X86_RM_MEM;
     int fast = -1;
     uint8_t dest = a->rd, src = a->rs1;
-    if ((a->rs2 != 4 && a->rs2 != 8) || (b->ilen & X86_PF_LOCK)) {
+    if (b->ilen & X86_PF_LOCK) {
+        return;
+    }
+    if (h == l[X86_OP_MOV_RM_R] && mem && (a->rs2 == 2 || (a->rs2 == 1 && a->rd < 16))) {
+        a->handler = l[a->rs2 == 1 ? X86_OP_STORE1 : X86_OP_STORE2];
+        return;
+    }
+    if (h == l[X86_OP_MOVX] && a->rs3 == 0 && (a->rs2 == 4 || a->rs2 == 8) &&
+        (b->insn_idx == 1 || b->insn_idx == 2) && (mem || a->rs1 < 16)) {
+        a->handler = l[mem ? (b->insn_idx == 1 ? X86_OP_LDZX1 : X86_OP_LDZX2)
+                           : (b->insn_idx == 1 ? X86_OP_MOVZX_RR1 : X86_OP_MOVZX_RR2)];
+        return;
+    }
+    if (a->rs2 != 4 && a->rs2 != 8) {
         return;
     }
     unsigned w = a->rs2 == 8;
-    if (h == l[X86_OP_ALU_RM_R] && !mem) {
+    if (h == l[X86_OP_SHIFT] && !mem && a->imm >= 0 && (a->imm & (w ? 63 : 31)) &&
+        a->rs3 != 2 && a->rs3 != 3) {
+        a->imm &= w ? 63 : 31;
+        fast = w ? X86_OP_SHIFT_RI8 : X86_OP_SHIFT_RI4;
+        dest = a->rs1;
+    } else if (h == l[X86_OP_UNARY] && !mem) {
+        fast = w ? X86_OP_UNARY_R8 : X86_OP_UNARY_R4;
+        dest = a->rs1;
+    } else if (h == l[X86_OP_ALU_R_RM] && mem && a->rs3 != ALU_ADC && a->rs3 != ALU_SBB) {
+        fast = w ? X86_OP_ALU_LD8 : X86_OP_ALU_LD4;
+    } else if (h == l[X86_OP_ALU_RM_R] && !mem) {
         fast = alu_ops[w][0][a->rs3 & 7];
         dest = a->rs1;
         src = a->rd;
@@ -955,6 +978,59 @@ static void specialize(const Dc *d, TBOp *a, const TBOp *b)
     a->handler = l[fast];
     a->rd = dest;
     a->rs1 = src;
+}
+
+/* Whether the (specialized) instruction a leaves the status flags alone. */
+static bool keeps_flags(const Dc *d, const TBOp *a)
+{
+    static const int ops[] = {
+        X86_OP_MOV_RR4, X86_OP_MOV_RI4, X86_OP_LOAD4, X86_OP_STORE4, X86_OP_LEA4,
+        X86_OP_MOV_RR8, X86_OP_MOV_RI8, X86_OP_LOAD8, X86_OP_STORE8, X86_OP_LEA8,
+        X86_OP_LDZX1, X86_OP_MOVZX_RR1, X86_OP_STORE1, X86_OP_LDZX2, X86_OP_MOVZX_RR2,
+        X86_OP_STORE2,
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(ops); i++) {
+        if (a->handler == d->labels[ops[i]]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Jcc (j) whose flags come from a specialized instruction of its block (prev, the last one
+ * before it that writes flags) that leaves a SUB/CMP or logic result: the Jcc form that tests
+ * the condition straight from it. */
+static void specialize_jcc(const Dc *d, const TBOp *prev, TBOp *j)
+{
+    static const int sub_ops[] = {
+        X86_OP_SUB_RR4, X86_OP_SUB_RI4, X86_OP_CMP_RR4, X86_OP_CMP_RI4, X86_OP_JCC_SUB4,
+        X86_OP_SUB_RR8, X86_OP_SUB_RI8, X86_OP_CMP_RR8, X86_OP_CMP_RI8, X86_OP_JCC_SUB8,
+        X86_OP_AND_RR4, X86_OP_AND_RI4, X86_OP_TEST_RR4, X86_OP_TEST_RI4, X86_OP_JCC_LOGIC4,
+        X86_OP_AND_RR8, X86_OP_AND_RI8, X86_OP_TEST_RR8, X86_OP_TEST_RI8, X86_OP_JCC_LOGIC8,
+        X86_OP_OR_RR4, X86_OP_OR_RI4, X86_OP_XOR_RR4, X86_OP_XOR_RI4, X86_OP_JCC_LOGIC4,
+        X86_OP_OR_RR8, X86_OP_OR_RI8, X86_OP_XOR_RR8, X86_OP_XOR_RI8, X86_OP_JCC_LOGIC8,
+    };
+    const void *const *l = d->labels;
+    if (j->handler != l[X86_OP_JCC]) {
+        return;
+    }
+    if (prev->handler == l[X86_OP_ALU_LD4] || prev->handler == l[X86_OP_ALU_LD8]) {
+        bool w = prev->handler == l[X86_OP_ALU_LD8];
+        if (prev->rs3 == ALU_SUB || prev->rs3 == ALU_CMP) {
+            j->handler = l[w ? X86_OP_JCC_SUB8 : X86_OP_JCC_SUB4];
+        } else if (prev->rs3 != ALU_ADD) {
+            j->handler = l[w ? X86_OP_JCC_LOGIC8 : X86_OP_JCC_LOGIC4];
+        }
+        return;
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(sub_ops); i += 5) {
+        for (unsigned k = 0; k < 4; k++) {
+            if (prev->handler == l[sub_ops[i + k]]) {
+                j->handler = l[sub_ops[i + 4]];
+                return;
+            }
+        }
+    }
 }
 
 /* Ends the block at ops[n] with a direct jump to d->pc (the next instruction). */
@@ -1047,8 +1123,14 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
             break;
         }
     }
-    for (unsigned i = 0; i < n; i += 2) {
+    for (unsigned i = 0, flags_by = 0; i < n; i += 2) {
         specialize(&d, &tb->ops[i], &tb->ops[i + 1]);
+        if (i > 0) {
+            specialize_jcc(&d, &tb->ops[flags_by], &tb->ops[i]);
+        }
+        if (!keeps_flags(&d, &tb->ops[i])) {
+            flags_by = i;
+        }
     }
     tb->nops = n;
     tb->size = (uint16_t)(d.pc - pc);
