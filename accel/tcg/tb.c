@@ -38,7 +38,14 @@ void tb_cache_destroy(TBCache *c)
 
 void tb_jc_flush(TBCache *c)
 {
-    memset(c->jc, 0, sizeof(c->jc));
+    if (c->jc_log_count <= TB_JC_LOG_SIZE) {
+        for (unsigned i = 0; i < c->jc_log_count; i++) {
+            c->jc[c->jc_log[i]] = NULL;
+        }
+    } else {
+        memset(c->jc, 0, sizeof(c->jc));
+    }
+    c->jc_log_count = 0;
 }
 
 /* The jump-cache slots of one virtual page form an aligned run of TB_JC_PAGE_SLOTS: the hash

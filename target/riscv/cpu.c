@@ -184,6 +184,7 @@ static void riscv_cpu_reset(CPUState *cs)
     if (cpu->cache) {
         tb_flush(cpu->cache);     /* boot images are rewritten behind the CPU's back */
     }
+    env->tlb_log_count = TLB_LOG_SIZE + 1;    /* every entry, whether logged or not */
     riscv_tlb_flush(env);
     riscv_update_mode(env);
 }

@@ -69,6 +69,10 @@ typedef enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 } AccessType;
 #define TLB_INVALID UINT64_MAX
 #define TLB_SLOW 0x800ull
 
+/* TLB entries filled since the last full flush that riscv_tlb_flush invalidates one by one;
+ * past that many it invalidates every entry. */
+#define TLB_LOG_SIZE 256
+
 enum { MMU_IDX_U = 0, MMU_IDX_S = 1, MMU_IDX_S_SUM = 2, MMU_IDX_M = 3, MMU_IDX_COUNT = 4 };
 
 typedef struct TLBEntry {
@@ -130,6 +134,8 @@ typedef struct CPURISCVState {
     uint8_t *ram_host;
     bool ram_writable;
 
+    uint16_t tlb_log[TLB_LOG_SIZE];   /* (mmu index << TLB_BITS) | slot */
+    unsigned tlb_log_count;      /* entries filled (above TLB_LOG_SIZE: too many to log) */
     TLBEntry tlb[MMU_IDX_COUNT][TLB_SIZE];
     TLBExtra tlb_extra[MMU_IDX_COUNT][TLB_SIZE];
 } CPURISCVState;

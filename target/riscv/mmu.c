@@ -37,12 +37,21 @@ static TBCache *env_cache(CPURISCVState *env)
 
 void riscv_tlb_flush(CPURISCVState *env)
 {
-    for (unsigned i = 0; i < MMU_IDX_COUNT; i++) {
-        for (unsigned j = 0; j < TLB_SIZE; j++) {
-            TLBEntry *e = &env->tlb[i][j];
+    if (env->tlb_log_count <= TLB_LOG_SIZE) {
+        for (unsigned k = 0; k < env->tlb_log_count; k++) {
+            unsigned v = env->tlb_log[k];
+            TLBEntry *e = &env->tlb[v >> TLB_BITS][v & (TLB_SIZE - 1)];
             e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
         }
+    } else {
+        for (unsigned i = 0; i < MMU_IDX_COUNT; i++) {
+            for (unsigned j = 0; j < TLB_SIZE; j++) {
+                TLBEntry *e = &env->tlb[i][j];
+                e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+            }
+        }
     }
+    env->tlb_log_count = 0;
     env->tlb_large_lo = UINT64_MAX;
     env->tlb_large_hi = 0;
     riscv_ram_cache_reset(env);
@@ -386,6 +395,12 @@ static bool tlb_fill(CPURISCVState *env, uint64_t vaddr, AccessType acc, unsigne
     e->tag_w = (prot & PROT_W) ? ((hw && !code) ? page : page | TLB_SLOW) : TLB_INVALID;
     e->tag_x = (prot & PROT_X) ? page : TLB_INVALID;
     e->addend = hr ? (uintptr_t)hr - (uintptr_t)page : 0;
+    if (env->tlb_log_count < TLB_LOG_SIZE) {
+        env->tlb_log[env->tlb_log_count] = (uint16_t)(mmu_idx << TLB_BITS | j);
+    }
+    if (env->tlb_log_count <= TLB_LOG_SIZE) {
+        env->tlb_log_count++;
+    }
     x->paddr = ppage;
     x->ram = hr != NULL;
     x->ram_w = hw != NULL;

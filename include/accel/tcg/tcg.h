@@ -35,27 +35,32 @@ typedef struct TBOp {
 
 typedef struct TranslationBlock TranslationBlock;
 struct TranslationBlock {
-    uint64_t pc;                     /* guest virtual PC of the first instruction */
     uint64_t phys_pc;                /* guest physical PC */
     uint64_t phys_page2;             /* second physical page touched, or UINT64_MAX */
-    uint32_t flags;                  /* target mode bits the translation depends on */
-    uint16_t size;                   /* guest bytes covered */
-    uint16_t icount;                 /* guest instructions */
-    uint32_t nops;
-    bool invalid;
-    uint32_t nexits;
     uint64_t jmp_pc[TB_MAX_EXITS];   /* direct successor PCs (UINT64_MAX: not chainable) */
-    TranslationBlock *jmp_dest[TB_MAX_EXITS];   /* chained successors */
     uintptr_t jmp_in;                /* incoming chain list head: (tb | exit) */
     uintptr_t jmp_in_next[TB_MAX_EXITS];        /* next link of our exit n in dest's list */
     TranslationBlock *hash_next;
     TranslationBlock *page_next[2];  /* per-page lists (page 1 = phys_pc's page, 2 = page2) */
+    uint32_t nops;
+    uint32_t nexits;
+    uint16_t size;                   /* guest bytes covered */
+    uint16_t icount;                 /* guest instructions */
+    bool invalid;
+    /* What running and entering the block reads sits next to its first op. */
+    TranslationBlock *jmp_dest[TB_MAX_EXITS];   /* chained successors */
+    uint64_t pc;                     /* guest virtual PC of the first instruction */
+    uint32_t flags;                  /* target mode bits the translation depends on */
     TBOp ops[];
 };
 
 #define TB_JC_BITS 14
 #define TB_JC_SIZE (1u << TB_JC_BITS)
+_Static_assert(TB_JC_BITS <= 16, "jump-cache slots are logged in 16 bits");
 #define TB_HASH_BITS 15
+/* Jump-cache slots filled since the last flush that tb_jc_flush clears one by one; past
+ * that many it clears the whole cache. */
+#define TB_JC_LOG_SIZE 512
 
 /* A vCPU's code cache. Only its own vCPU thread touches it. */
 typedef struct TBCache {
@@ -64,6 +69,8 @@ typedef struct TBCache {
     TranslationBlock **hash;           /* 1 << TB_HASH_BITS buckets */
     GHashTable *pages;                 /* guest physical page -> first TB of page list */
     TranslationBlock *jc[TB_JC_SIZE];  /* virtual PC -> TB */
+    uint16_t jc_log[TB_JC_LOG_SIZE];   /* slots filled since the last tb_jc_flush ... */
+    unsigned jc_log_count;             /* ... and how many (above the size: all of them) */
     uint64_t nr_tbs, nr_flushes;
 } TBCache;
 
@@ -95,7 +102,14 @@ static inline TranslationBlock *tb_jc_lookup(TBCache *c, uint64_t pc, uint32_t f
 
 static inline void tb_jc_insert(TBCache *c, TranslationBlock *tb)
 {
-    c->jc[tb_jc_hash(tb->pc)] = tb;
+    unsigned h = tb_jc_hash(tb->pc);
+    c->jc[h] = tb;
+    if (c->jc_log_count < TB_JC_LOG_SIZE) {
+        c->jc_log[c->jc_log_count] = (uint16_t)h;
+    }
+    if (c->jc_log_count <= TB_JC_LOG_SIZE) {
+        c->jc_log_count++;
+    }
 }
 
 void tb_cache_init(TBCache *c, size_t arena_size);
