@@ -271,6 +271,7 @@ fp_illegal:
     ILLEGAL(insn_bits(env, PC()));
 
 L_LI: RD = (uint64_t)op->imm; NEXT();
+L_LI_PAIR: RD = (uint64_t)op->imm; op += 2; DISPATCH();
 L_MV: RD = RS1; NEXT();
 L_ADD: RD = RS1 + RS2; NEXT();
 L_SUB: RD = RS1 - RS2; NEXT();
@@ -353,6 +354,32 @@ STORE_OP(SB, uint8_t, 1, RS2)
 STORE_OP(SH, uint16_t, 2, RS2)
 STORE_OP(SW, uint32_t, 4, RS2)
 STORE_OP(SD, uint64_t, 8, RS2)
+L_LD_PAIR: {
+        uint64_t a_ = RS1 + (uint64_t)op->imm, b_ = RS1 + (uint64_t)op[1].imm;
+        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)];
+        if (likely(e_->tag_r == (a_ & (TB_PAGE_MASK | 7)) &&
+                   (((a_ ^ b_) & TB_PAGE_MASK) | (b_ & 7)) == 0)) {
+            uint64_t v1_ = *(uint64_t *)(a_ + e_->addend);
+            uint64_t v2_ = *(uint64_t *)(b_ + e_->addend);
+            RD = v1_;
+            x[op[1].rd] = v2_;
+            op += 2;
+            DISPATCH();
+        }
+        goto L_LD;
+    }
+L_SD_PAIR: {
+        uint64_t a_ = RS1 + (uint64_t)op->imm, b_ = RS1 + (uint64_t)op[1].imm;
+        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)];
+        if (likely(e_->tag_w == (a_ & (TB_PAGE_MASK | 7)) &&
+                   (((a_ ^ b_) & TB_PAGE_MASK) | (b_ & 7)) == 0)) {
+            *(uint64_t *)(a_ + e_->addend) = RS2;
+            *(uint64_t *)(b_ + e_->addend) = x[op[1].rs2];
+            op += 2;
+            DISPATCH();
+        }
+        goto L_SD;
+    }
 STORE_OP(FSW, uint32_t, 4, f[op->rs2])
 STORE_OP(FSD, uint64_t, 8, f[op->rs2])
 

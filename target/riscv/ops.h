@@ -16,11 +16,20 @@
     X(FP_BIN_RM) X(FP_UN_RM) X(FP_BIN_FL) X(FP_CMP) X(FP_SGNJ) X(FP_CLASS) \
     X(FP_TO_INT) X(FP_FROM_INT) X(FMV_X_W) X(FMV_X_D) X(FMV_W_X) X(FMV_D_X) \
     X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S) \
-    X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D)
+    X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D) \
+    X(LD_PAIR) X(SD_PAIR) X(LI_PAIR)
 
 #define RISCV_OP_ENUM(name) OP_##name,
 enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
 #undef RISCV_OP_ENUM
+
+/*
+ * Pairs of adjacent instructions the decoder fuses (the second op stays in place: the first
+ * one's handler does both and skips it, or falls back to doing only its own instruction):
+ * LD_PAIR / SD_PAIR are two LDs or two SDs on the same base register (the first LD not
+ * writing it), done together when both addresses hit the same TLB page; LI_PAIR is LI
+ * followed by ADDI/ADDIW of its destination, with the sum already in imm.
+ */
 
 /* Immediate-form flag and write flag of OP_CSR (in rs3). */
 #define CSR_F_IMM 1

@@ -628,6 +628,27 @@ static bool decode(DisasContext *s, uint32_t insn)
     }
 }
 
+/* Fuses adjacent op pairs of the block (ops.h LD_PAIR, SD_PAIR, LI_PAIR). */
+static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
+{
+    for (unsigned i = 0; i + 1 < tb->nops; i++) {
+        TBOp *a = &tb->ops[i], *b = &tb->ops[i + 1];
+        if (a->handler == labels[OP_LD] && b->handler == labels[OP_LD] && a->rs1 == b->rs1 &&
+            a->rd != a->rs1) {
+            a->handler = labels[OP_LD_PAIR];
+        } else if (a->handler == labels[OP_SD] && b->handler == labels[OP_SD] &&
+                   a->rs1 == b->rs1) {
+            a->handler = labels[OP_SD_PAIR];
+        } else if (a->handler == labels[OP_LI] && a->rd != 32 && b->rd == a->rd &&
+                   b->rs1 == a->rd &&
+                   (b->handler == labels[OP_ADDI] || b->handler == labels[OP_ADDIW])) {
+            uint64_t v = (uint64_t)a->imm + (uint64_t)b->imm;
+            a->imm = b->handler == labels[OP_ADDIW] ? (int64_t)(int32_t)(uint32_t)v : (int64_t)v;
+            a->handler = labels[OP_LI_PAIR];
+        }
+    }
+}
+
 static void log_block(DisasContext *s, const uint8_t *host0, const uint8_t *host1,
                       uint64_t page_end)
 {
@@ -716,6 +737,7 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
             break;
         }
     }
+    fuse_pairs(tb, labels);
     tb->size = (uint16_t)(s.pc - pc);
     tb->icount = (uint16_t)s.insn_idx;
     if (!end || s.branch_end) {
