@@ -202,8 +202,9 @@ bool cc_cond(const CPUX86State *env, const X86CC *cc, unsigned c)
 
 /* One ALU operation (sub-op in opcode order) recording its flags lazily; returns the result
  * truncated to size (CMP's is discarded by the caller). */
-static inline uint64_t alu(const CPUX86State *env, X86CC *cc, unsigned op, unsigned size,
-                           uint64_t a, uint64_t b)
+static inline __attribute__((always_inline))
+uint64_t alu(const CPUX86State *env, X86CC *cc, unsigned op, unsigned size, uint64_t a,
+             uint64_t b)
 {
     uint64_t m = szmask(size), r;
     unsigned kind;
@@ -737,6 +738,49 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         cc.src2 = b_; \
         NEXT(); \
     } while (0)
+/* Condition c of Jcc after a SUB/CMP of a and b with result r at type T (signed ST). */
+#define JCC_SUB_COND(T, ST, c, a, b, r) ({ \
+        T x_ = (T)(a), y_ = (T)(b), z_ = (T)(r); \
+        bool k_; \
+        switch ((c) >> 1) { \
+        case 0: k_ = (ST)((x_ ^ y_) & (x_ ^ z_)) < 0; break; \
+        case 1: k_ = x_ < y_; break; \
+        case 2: k_ = x_ == y_; break; \
+        case 3: k_ = x_ <= y_; break; \
+        case 4: k_ = (ST)z_ < 0; break; \
+        case 5: k_ = !__builtin_parity((unsigned)(z_ & 0xff)); break; \
+        case 6: k_ = (ST)x_ < (ST)y_; break; \
+        default: k_ = (ST)x_ <= (ST)y_; break; \
+        } \
+        k_ != ((c) & 1); })
+/* Condition c of Jcc after a logic operation with result r. */
+#define JCC_LOGIC_COND(T, ST, c, r) ({ \
+        T z_ = (T)(r); \
+        bool k_; \
+        switch ((c) >> 1) { \
+        case 0: case 1: k_ = false; break; \
+        case 2: case 3: k_ = z_ == 0; break; \
+        case 4: case 6: k_ = (ST)z_ < 0; break; \
+        case 5: k_ = !__builtin_parity((unsigned)(z_ & 0xff)); break; \
+        default: k_ = (ST)z_ <= 0; break; \
+        } \
+        k_ != ((c) & 1); })
+/* CMP, TEST or SUB (write_) fused with the Jcc that follows it (the next op pair): records
+ * the flags, then branches as that Jcc. */
+#define FUSED_JCC(S, T, ST, kind_, expr_, src_, write_) do { \
+        T a_ = (T)R[op->rd], b_ = (T)(src_), r_ = (T)(expr_); \
+        if (write_) { \
+            R[op->rd] = r_; \
+        } \
+        cc.op = CC_OP(kind_, S); \
+        cc.dst = r_; \
+        cc.src = a_; \
+        cc.src2 = b_; \
+        op += 2; \
+        jcc_taken = (kind_) == CC_SUB ? JCC_SUB_COND(T, ST, op->rs3, a_, b_, r_) \
+                                      : JCC_LOGIC_COND(T, ST, op->rs3, r_); \
+        goto jcc_exit; \
+    } while (0)
 #define STORE_HANDLER(S) \
 L_STORE##S: \
     CHECK(st(t, ea_lin(t, b), S, R[op->rd])); \
@@ -841,35 +885,28 @@ L_UNARY_R##S: { \
     } \
     } \
 } \
-L_JCC_SUB##S: { \
-    T a_ = (T)cc.src, b_ = (T)cc.src2, r_ = (T)cc.dst; \
-    bool c_; \
-    switch (op->rs3 >> 1) { \
-    case 0: c_ = (ST)((a_ ^ b_) & (a_ ^ r_)) < 0; break; \
-    case 1: c_ = a_ < b_; break; \
-    case 2: c_ = a_ == b_; break; \
-    case 3: c_ = a_ <= b_; break; \
-    case 4: c_ = (ST)r_ < 0; break; \
-    case 5: c_ = !__builtin_parity((unsigned)(r_ & 0xff)); break; \
-    case 6: c_ = (ST)a_ < (ST)b_; break; \
-    default: c_ = (ST)a_ <= (ST)b_; break; \
-    } \
-    jcc_taken = c_ != (op->rs3 & 1); \
-    goto jcc_exit; \
+L_IMUL_RR##S: { \
+    ST p_; \
+    bool o_ = __builtin_mul_overflow((ST)R[op->rd], (ST)R[op->rs1], &p_); \
+    R[op->rd] = (T)p_; \
+    set_cc(env, &cc, (flags_szp((T)p_, S) & ~(uint64_t)X86_FLAG_ZF) | \
+                     (o_ ? X86_FLAG_CF | X86_FLAG_OF : 0)); \
+    NEXT(); \
 } \
-L_JCC_LOGIC##S: { \
-    T r_ = (T)cc.dst; \
-    bool c_; \
-    switch (op->rs3 >> 1) { \
-    case 0: case 1: c_ = false; break; \
-    case 2: case 3: c_ = r_ == 0; break; \
-    case 4: case 6: c_ = (ST)r_ < 0; break; \
-    case 5: c_ = !__builtin_parity((unsigned)(r_ & 0xff)); break; \
-    default: c_ = (ST)r_ <= 0; break; \
-    } \
-    jcc_taken = c_ != (op->rs3 & 1); \
+L_CMOV_RR##S: \
+    R[op->rd] = cc_cond(env, &cc, op->rs3) ? (T)R[op->rs1] : (T)R[op->rd]; \
+    NEXT(); \
+L_JCC_SUB##S: \
+    jcc_taken = JCC_SUB_COND(T, ST, op->rs3, cc.src, cc.src2, cc.dst); \
     goto jcc_exit; \
-}
+L_JCC_LOGIC##S: \
+    jcc_taken = JCC_LOGIC_COND(T, ST, op->rs3, cc.dst); \
+    goto jcc_exit; \
+L_CMP_JCC_RR##S: FUSED_JCC(S, T, ST, CC_SUB, a_ - b_, R[op->rs1], false); \
+L_CMP_JCC_RI##S: FUSED_JCC(S, T, ST, CC_SUB, a_ - b_, op->imm, false); \
+L_TEST_JCC_RR##S: FUSED_JCC(S, T, ST, CC_LOGIC, a_ & b_, R[op->rs1], false); \
+L_TEST_JCC_RI##S: FUSED_JCC(S, T, ST, CC_LOGIC, a_ & b_, op->imm, false); \
+L_SUB_JCC_RI##S: FUSED_JCC(S, T, ST, CC_SUB, a_ - b_, op->imm, true);
 #define NARROW_HANDLERS(S, T) \
 L_LDZX##S: \
     CHECK(ld(t, ea_lin(t, b), S, &va)); \

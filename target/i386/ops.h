@@ -28,15 +28,20 @@
  * (rd <- imm), loads (rd <- memory operand), stores (memory operand <- rd), LEA (rd),
  * ADD/OR/AND/SUB/XOR/CMP of a memory operand into rd (_LD, sub-op in rs3), and shifts and
  * rotates other than RCL/RCR of rd by a nonzero immediate count (sub-op in rs3, masked count
- * in imm), INC/DEC/NOT/NEG of rd (sub-op in rs3), and Jcc right after an instruction of its block that leaves a SUB/CMP (_SUB) or
- * logic (_LOGIC) result of that size, testing the condition straight from it. The narrow forms: MOVZX from memory or a register (not AH..BH) of 1 or 2 bytes
+ * in imm), INC/DEC/NOT/NEG of rd (sub-op in rs3), IMUL rd, rs1, CMOVcc rd, rs1 (condition
+ * in rs3), and Jcc right after an instruction of its block that leaves a SUB/CMP (_SUB) or
+ * logic (_LOGIC) result of that size, testing the condition straight from it; a CMP, TEST or
+ * SUB of an immediate right before its Jcc runs both (_JCC: the Jcc pair stays in place for
+ * its exits). The narrow forms: MOVZX from memory or a register (not AH..BH) of 1 or 2 bytes
  * into rd (32 or 64 bits), and stores of 1 or 2 bytes from rd (not AH..BH).
  */
 #define X86_FAST_OPS(X, S) \
     X(ADD_RR##S) X(OR_RR##S) X(AND_RR##S) X(SUB_RR##S) X(XOR_RR##S) X(CMP_RR##S) X(TEST_RR##S) \
     X(ADD_RI##S) X(OR_RI##S) X(AND_RI##S) X(SUB_RI##S) X(XOR_RI##S) X(CMP_RI##S) X(TEST_RI##S) \
     X(MOV_RR##S) X(MOV_RI##S) X(LOAD##S) X(STORE##S) X(LEA##S) X(ALU_LD##S) X(SHIFT_RI##S) \
-    X(JCC_SUB##S) X(JCC_LOGIC##S) X(UNARY_R##S)
+    X(JCC_SUB##S) X(JCC_LOGIC##S) X(UNARY_R##S) \
+    X(CMP_JCC_RR##S) X(CMP_JCC_RI##S) X(TEST_JCC_RR##S) X(TEST_JCC_RI##S) X(SUB_JCC_RI##S) \
+    X(IMUL_RR##S) X(CMOV_RR##S)
 #define X86_NARROW_OPS(X, S) X(LDZX##S) X(MOVZX_RR##S) X(STORE##S)
 
 #define X86_OP_ENUM(name) X86_OP_##name,

@@ -939,6 +939,10 @@ static void specialize(const Dc *d, TBOp *a, const TBOp *b)
         a->imm &= w ? 63 : 31;
         fast = w ? X86_OP_SHIFT_RI8 : X86_OP_SHIFT_RI4;
         dest = a->rs1;
+    } else if (h == l[X86_OP_IMUL2] && !mem) {
+        fast = w ? X86_OP_IMUL_RR8 : X86_OP_IMUL_RR4;
+    } else if (h == l[X86_OP_CMOVCC] && !mem) {
+        fast = w ? X86_OP_CMOV_RR8 : X86_OP_CMOV_RR4;
     } else if (h == l[X86_OP_UNARY] && !mem) {
         fast = w ? X86_OP_UNARY_R8 : X86_OP_UNARY_R4;
         dest = a->rs1;
@@ -987,7 +991,7 @@ static bool keeps_flags(const Dc *d, const TBOp *a)
         X86_OP_MOV_RR4, X86_OP_MOV_RI4, X86_OP_LOAD4, X86_OP_STORE4, X86_OP_LEA4,
         X86_OP_MOV_RR8, X86_OP_MOV_RI8, X86_OP_LOAD8, X86_OP_STORE8, X86_OP_LEA8,
         X86_OP_LDZX1, X86_OP_MOVZX_RR1, X86_OP_STORE1, X86_OP_LDZX2, X86_OP_MOVZX_RR2,
-        X86_OP_STORE2,
+        X86_OP_STORE2, X86_OP_CMOV_RR4, X86_OP_CMOV_RR8,
     };
     for (unsigned i = 0; i < G_N_ELEMENTS(ops); i++) {
         if (a->handler == d->labels[ops[i]]) {
@@ -999,8 +1003,8 @@ static bool keeps_flags(const Dc *d, const TBOp *a)
 
 /* Jcc (j) whose flags come from a specialized instruction of its block (prev, the last one
  * before it that writes flags) that leaves a SUB/CMP or logic result: the Jcc form that tests
- * the condition straight from it. */
-static void specialize_jcc(const Dc *d, const TBOp *prev, TBOp *j)
+ * the condition straight from it; a CMP or TEST right before the Jcc is fused with it. */
+static void specialize_jcc(const Dc *d, TBOp *prev, TBOp *j)
 {
     static const int sub_ops[] = {
         X86_OP_SUB_RR4, X86_OP_SUB_RI4, X86_OP_CMP_RR4, X86_OP_CMP_RI4, X86_OP_JCC_SUB4,
@@ -1013,6 +1017,21 @@ static void specialize_jcc(const Dc *d, const TBOp *prev, TBOp *j)
     const void *const *l = d->labels;
     if (j->handler != l[X86_OP_JCC]) {
         return;
+    }
+    if (prev + 2 == j) {
+        static const int fused[][2] = {
+            { X86_OP_CMP_RR4, X86_OP_CMP_JCC_RR4 }, { X86_OP_CMP_RI4, X86_OP_CMP_JCC_RI4 },
+            { X86_OP_TEST_RR4, X86_OP_TEST_JCC_RR4 }, { X86_OP_TEST_RI4, X86_OP_TEST_JCC_RI4 },
+            { X86_OP_CMP_RR8, X86_OP_CMP_JCC_RR8 }, { X86_OP_CMP_RI8, X86_OP_CMP_JCC_RI8 },
+            { X86_OP_TEST_RR8, X86_OP_TEST_JCC_RR8 }, { X86_OP_TEST_RI8, X86_OP_TEST_JCC_RI8 },
+            { X86_OP_SUB_RI4, X86_OP_SUB_JCC_RI4 }, { X86_OP_SUB_RI8, X86_OP_SUB_JCC_RI8 },
+        };
+        for (unsigned i = 0; i < G_N_ELEMENTS(fused); i++) {
+            if (prev->handler == l[fused[i][0]]) {
+                prev->handler = l[fused[i][1]];
+                break;
+            }
+        }
     }
     if (prev->handler == l[X86_OP_ALU_LD4] || prev->handler == l[X86_OP_ALU_LD8]) {
         bool w = prev->handler == l[X86_OP_ALU_LD8];
