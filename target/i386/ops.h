@@ -55,9 +55,9 @@ enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
 enum { X86_PF_REP = 1, X86_PF_REPNE = 2, X86_PF_LOCK = 4, X86_PF_REXW = 8, X86_PF_OPSZ = 16,
        X86_PF_NOFLAGS = 32 };
 /* X86_PF_NOFLAGS (set by the translator on an ALU operation, TEST, or shift or rotate other
- * than RCL/RCR that writes no memory):
- * the next instruction of the block overwrites all six status flags without reading them and
- * cannot fault, so this one's flags are never observed and need not be computed. */
+ * than RCL/RCR that writes no memory): a later instruction of the block overwrites all six
+ * status flags without reading them and cannot fault, and those in between neither touch the
+ * flags nor access memory, so this one's flags are never observed and need not be computed. */
 
 /* X86_OP_SSE's first op: imm = opcode | map << 8 (0: 0F, 1: 0F 38, 2: 0F 3A) | mandatory
  * prefix << 10 (0 none, 1 66, 2 F3, 3 F2) | imm8 << 16 | REX.W << 24; rd = ModRM.reg,

@@ -875,6 +875,19 @@ static bool writes_all_flags(const Dc *d, const TBOp *a)
             h == d->labels[X86_OP_ALU_RM_I]) && a->rs3 != ALU_ADC && a->rs3 != ALU_SBB;
 }
 
+/* Whether the decoded instruction a neither touches the status flags nor accesses memory
+ * (so cannot fault): register MOVs, MOV of an immediate to a register, LEA, register MOVZX. */
+static bool flags_transparent(const Dc *d, const TBOp *a)
+{
+    const void *h = a->handler;
+    if (h == d->labels[X86_OP_LEA]) {
+        return true;
+    }
+    return a->rs1 != X86_RM_MEM &&
+           (h == d->labels[X86_OP_MOV_RM_R] || h == d->labels[X86_OP_MOV_R_RM] ||
+            h == d->labels[X86_OP_MOV_RM_I] || h == d->labels[X86_OP_MOVX]);
+}
+
 /* Marks the flags of the instruction (pa, pb) dead (X86_PF_NOFLAGS) when it is an ALU
  * operation, TEST, or a shift or rotate other than RCL/RCR that writes no memory: a store
  * could rewrite the instruction after it. */
@@ -1089,6 +1102,7 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
         tb->jmp_pc[i] = UINT64_MAX;
     }
     unsigned n = 0, icount = 0;
+    int flags_from = -1;   /* the last instruction that is not flags_transparent() */
     for (;;) {
         TBOp *a = &tb->ops[n], *b = &tb->ops[n + 1];
         memset(a, 0, 2 * sizeof(TBOp));
@@ -1127,8 +1141,11 @@ TranslationBlock *x86_translate_block(X86Tcg *t, uint64_t pc, const void *const 
             a->imm = EXCP_UD;
             d.end = true;
         }
-        if (icount > 0 && writes_all_flags(&d, a)) {
-            mark_flags_dead(&d, &tb->ops[n - 2], &tb->ops[n - 1]);
+        if (flags_from >= 0 && writes_all_flags(&d, a)) {
+            mark_flags_dead(&d, &tb->ops[flags_from], &tb->ops[flags_from + 1]);
+        }
+        if (!ok || !flags_transparent(&d, a)) {
+            flags_from = (int)n;
         }
         n += 2;
         icount++;
