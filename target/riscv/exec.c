@@ -272,6 +272,21 @@ fp_illegal:
 
 L_LI: RD = (uint64_t)op->imm; NEXT();
 L_LI_PAIR: RD = (uint64_t)op->imm; op += 2; DISPATCH();
+#define THEN(name) do { op++; goto L_##name; } while (0)
+L_ANDI_BEQ: RD = RS1 & (uint64_t)op->imm; THEN(BEQ);
+L_ANDI_BNE: RD = RS1 & (uint64_t)op->imm; THEN(BNE);
+L_ADDI_JALR: RD = RS1 + (uint64_t)op->imm; THEN(JALR);
+L_LI_JALR: RD = (uint64_t)op->imm; THEN(JALR);
+L_MV_JAL: RD = RS1; THEN(JAL);
+L_MV_MV: RD = RS1; THEN(MV);
+L_ADDI_SD: RD = RS1 + (uint64_t)op->imm; THEN(SD);
+L_ADDI_MV: RD = RS1 + (uint64_t)op->imm; THEN(MV);
+L_ADDI_LI: RD = RS1 + (uint64_t)op->imm; THEN(LI);
+L_MV_LI: RD = RS1; THEN(LI);
+L_LI_LI: RD = (uint64_t)op->imm; THEN(LI);
+L_MV_LD: RD = RS1; THEN(LD);
+L_SLLI_ADD: RD = RS1 << op->imm; THEN(ADD);
+L_SLLI_SRLI: RD = RS1 << op->imm; THEN(SRLI);
 L_MV: RD = RS1; NEXT();
 L_ADD: RD = RS1 + RS2; NEXT();
 L_SUB: RD = RS1 - RS2; NEXT();

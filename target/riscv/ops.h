@@ -17,7 +17,9 @@
     X(FP_TO_INT) X(FP_FROM_INT) X(FMV_X_W) X(FMV_X_D) X(FMV_W_X) X(FMV_D_X) \
     X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S) \
     X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D) \
-    X(LD_PAIR) X(SD_PAIR) X(LI_PAIR)
+    X(LD_PAIR) X(SD_PAIR) X(LI_PAIR) \
+    X(ANDI_BEQ) X(ANDI_BNE) X(ADDI_JALR) X(LI_JALR) X(MV_JAL) X(MV_MV) X(ADDI_SD) \
+    X(ADDI_MV) X(ADDI_LI) X(MV_LI) X(LI_LI) X(MV_LD) X(SLLI_ADD) X(SLLI_SRLI)
 
 #define RISCV_OP_ENUM(name) OP_##name,
 enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
@@ -29,6 +31,7 @@ enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
  * LD_PAIR / SD_PAIR are two LDs or two SDs on the same base register (the first LD not
  * writing it), done together when both addresses hit the same TLB page; LI_PAIR is LI
  * followed by ADDI/ADDIW of its destination, with the sum already in imm.
+ * A_B (ANDI_BEQ ...) runs op A, then op B through a direct jump instead of a dispatch.
  */
 
 /* Immediate-form flag and write flag of OP_CSR (in rs3). */

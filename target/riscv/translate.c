@@ -628,9 +628,18 @@ static bool decode(DisasContext *s, uint32_t insn)
     }
 }
 
-/* Fuses adjacent op pairs of the block (ops.h LD_PAIR, SD_PAIR, LI_PAIR). */
+/* Fuses adjacent op pairs of the block: LD_PAIR, SD_PAIR and LI_PAIR first, then A_B. */
 static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
 {
+    static const uint8_t then[][3] = {
+        { OP_ANDI, OP_BEQ, OP_ANDI_BEQ }, { OP_ANDI, OP_BNE, OP_ANDI_BNE },
+        { OP_ADDI, OP_JALR, OP_ADDI_JALR }, { OP_LI, OP_JALR, OP_LI_JALR },
+        { OP_MV, OP_JAL, OP_MV_JAL }, { OP_MV, OP_MV, OP_MV_MV }, { OP_ADDI, OP_SD, OP_ADDI_SD },
+        { OP_ADDI, OP_MV, OP_ADDI_MV }, { OP_ADDI, OP_LI, OP_ADDI_LI }, { OP_MV, OP_LI, OP_MV_LI },
+        { OP_LI, OP_LI, OP_LI_LI }, { OP_MV, OP_LD, OP_MV_LD }, { OP_SLLI, OP_ADD, OP_SLLI_ADD },
+        { OP_SLLI, OP_SRLI, OP_SLLI_SRLI },
+    };
+    _Static_assert(OP_COUNT <= 256, "fusion table holds op numbers in bytes");
     for (unsigned i = 0; i + 1 < tb->nops; i++) {
         TBOp *a = &tb->ops[i], *b = &tb->ops[i + 1];
         if (a->handler == labels[OP_LD] && b->handler == labels[OP_LD] && a->rs1 == b->rs1 &&
@@ -645,6 +654,18 @@ static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
             uint64_t v = (uint64_t)a->imm + (uint64_t)b->imm;
             a->imm = b->handler == labels[OP_ADDIW] ? (int64_t)(int32_t)(uint32_t)v : (int64_t)v;
             a->handler = labels[OP_LI_PAIR];
+        }
+    }
+    /* Then the others, where the second op still is what it was decoded as (LI_PAIR changes
+     * its first op's constant). */
+    for (unsigned i = 0; i + 1 < tb->nops; i++) {
+        TBOp *a = &tb->ops[i];
+        const void *hb = tb->ops[i + 1].handler;
+        for (size_t k = 0; k < G_N_ELEMENTS(then); k++) {
+            if (a->handler == labels[then[k][0]] && hb == labels[then[k][1]]) {
+                a->handler = labels[then[k][2]];
+                break;
+            }
         }
     }
 }
