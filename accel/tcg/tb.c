@@ -46,6 +46,7 @@ void tb_jc_flush(TBCache *c)
         memset(c->jc, 0, sizeof(c->jc));
     }
     c->jc_log_count = 0;
+    c->jc_gen++;
 }
 
 /* The jump-cache slots of one virtual page form an aligned run of TB_JC_PAGE_SLOTS: the hash
@@ -68,6 +69,7 @@ static void tb_jc_flush_run(TBCache *c, uint64_t page, uint64_t start)
 void tb_jc_flush_page(TBCache *c, uint64_t page)
 {
     page &= TB_PAGE_MASK;
+    c->jc_gen++;
     tb_jc_flush_run(c, page, page);
     tb_jc_flush_run(c, page, page - TB_PAGE_SIZE);
 }
@@ -202,6 +204,7 @@ static void tb_invalidate(TBCache *c, TranslationBlock *tb, int skip_slot)
     if (c->jc[j] == tb) {
         c->jc[j] = NULL;
     }
+    c->jc_gen++;
     for (int n = 0; n < TB_MAX_EXITS; n++) {
         tb_unlink_out(tb, n);
     }

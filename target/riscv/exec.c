@@ -410,7 +410,18 @@ L_JALR: {
         uint64_t t = (RS1 + (uint64_t)op->imm) & ~1ull;
         RD = NEXT_PC();
         env->instret += op->insn_idx + 1u;
-        TranslationBlock *d = tb_jc_lookup(cache, t, tb->flags);
+        TBOp *slot = (TBOp *)(uintptr_t)(op + 1);
+        TranslationBlock *d;
+        if (slot->imm == (int64_t)t && slot->aux == cache->jc_gen) {
+            d = (TranslationBlock *)(uintptr_t)slot->handler;
+        } else {
+            d = tb_jc_lookup(cache, t, tb->flags);
+            if (d) {
+                slot->handler = d;
+                slot->imm = (int64_t)t;
+                slot->aux = cache->jc_gen;
+            }
+        }
         if (d && !nochain && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) {
             tb = d;
             op = tb->ops;

@@ -254,6 +254,15 @@ static uint8_t new_exit(DisasContext *s, uint64_t target)
     return (uint8_t)n;
 }
 
+/* The op after a JALR: its last target (imm, odd while there is none), that target's block
+ * (handler) and the jump-cache generation it was looked up in (aux). Never dispatched. */
+static void jalr_cache_slot(DisasContext *s)
+{
+    TBOp *op = &s->tb->ops[s->tb->nops++];
+    memset(op, 0, sizeof(*op));
+    op->imm = 1;
+}
+
 /* Resolves a static rounding mode; false for the reserved values 5 and 6. */
 static bool rm_ok(unsigned rm)
 {
@@ -409,6 +418,7 @@ static bool decode(DisasContext *s, uint32_t insn)
             return gen_illegal(s);
         }
         emit_i(s, OP_JALR, rd, rs1, imm_i);
+        jalr_cache_slot(s);
         return true;
     case 0x63: {  /* branches */
         static const int ops[8] = { OP_BEQ, OP_BNE, -1, -1, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU };
@@ -706,7 +716,7 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
     if (!host) {
         return NULL;
     }
-    /* at most one op per instruction plus the final GOTO */
+    /* at most one op per instruction plus the final GOTO or the cache slot of a final JALR */
     TranslationBlock *tb = tb_alloc(cache, TB_MAX_INSNS + 1);
     if (!tb) {
         tb_flush(cache);

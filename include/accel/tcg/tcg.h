@@ -27,10 +27,15 @@
 typedef struct TBOp {
     const void *handler;     /* dispatch target supplied by the target's exec function */
     int64_t imm;             /* immediate, absolute target PC, or helper pointer */
-    uint8_t rd, rs1, rs2, rs3;
-    uint16_t pc_off;         /* guest PC of the instruction minus the block's PC */
-    uint8_t insn_idx;        /* index of the instruction inside the block */
-    uint8_t ilen;            /* length of the guest instruction in bytes */
+    union {
+        struct {
+            uint8_t rd, rs1, rs2, rs3;
+            uint16_t pc_off;         /* guest PC of the instruction minus the block's PC */
+            uint8_t insn_idx;        /* index of the instruction inside the block */
+            uint8_t ilen;            /* length of the guest instruction in bytes */
+        };
+        uint64_t aux;                /* instead, in an op that is data for the one before */
+    };
 } TBOp;
 
 typedef struct TranslationBlock TranslationBlock;
@@ -72,6 +77,7 @@ typedef struct TBCache {
     uint16_t jc_log[TB_JC_LOG_SIZE];   /* slots filled since the last tb_jc_flush ... */
     unsigned jc_log_count;             /* ... and how many (above the size: all of them) */
     uint64_t nr_tbs, nr_flushes;
+    uint64_t jc_gen;                   /* changes whenever a jump-cache entry is dropped */
 } TBCache;
 
 /* The interpreter's per-vCPU data (CPUState.accel_data). */
