@@ -1420,6 +1420,48 @@ L_JMP_RM:
     RM_READ(va);
     CHECK_TARGET(va);
     JUMP_IND(CSB + va);
+L_PUSH_R8: {
+    uint64_t sp_ = R[R_ESP] - 8;
+    if (unlikely(!canonical(sp_) || !canonical(sp_ + 7))) {
+        goto L_PUSH_RM;
+    }
+    t->stack_access = false;
+    CHECK(st(t, sp_, 8, R[op->rs1]));
+    R[R_ESP] = sp_;
+    NEXT();
+}
+L_POP_R8: {
+    uint64_t sp_ = R[R_ESP];
+    if (unlikely(!canonical(sp_) || !canonical(sp_ + 7))) {
+        goto L_POP_RM;
+    }
+    t->stack_access = false;
+    CHECK(ld(t, sp_, 8, &va));
+    R[R_ESP] = sp_ + 8;
+    R[op->rs1] = va;
+    NEXT();
+}
+L_CALL8: {
+    uint64_t sp_ = R[R_ESP] - 8;
+    if (unlikely(!canonical(sp_) || !canonical(sp_ + 7))) {
+        goto L_CALL;
+    }
+    t->stack_access = false;
+    CHECK(st(t, sp_, 8, NEXT_PC() - CSB));
+    R[R_ESP] = sp_;
+    EXIT_TB(op->rd, (uint64_t)op->imm);
+}
+L_RET8: {
+    uint64_t sp_ = R[R_ESP];
+    if (unlikely(!canonical(sp_) || !canonical(sp_ + 7))) {
+        goto L_RET;
+    }
+    t->stack_access = false;
+    CHECK(ld(t, sp_, 8, &va));
+    CHECK_TARGET(va);
+    R[R_ESP] = sp_ + 8;
+    JUMP_IND(CSB + va);
+}
 L_CALL:
     CHECK(push(t, sz, NEXT_PC() - CSB));
     EXIT_TB(op->rd, (uint64_t)op->imm);

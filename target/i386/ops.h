@@ -19,7 +19,8 @@
     X(RDTSC) X(RDTSCP) X(RDMSR) X(WRMSR) X(MOVCR) X(MOVDR) X(DESC) X(SWAPGS) X(SYSCALL) \
     X(SYSRET) X(IRET) X(INT) X(EXCP) X(CLTS) X(MOV_SEG) X(PUSH_SEG) X(POP_SEG) X(LJMP) \
     X(LJMP_M) X(LRET) X(XLAT) X(FXSAVE) X(MXCSR) X(SSE) X(FPU) \
-    X86_FAST_OPS(X, 4) X86_FAST_OPS(X, 8) X86_NARROW_OPS(X, 1) X86_NARROW_OPS(X, 2)
+    X86_FAST_OPS(X, 4) X86_FAST_OPS(X, 8) X86_NARROW_OPS(X, 1) X86_NARROW_OPS(X, 2) \
+    X(PUSH_R8) X(POP_R8) X(CALL8) X(RET8)
 
 /*
  * Specialized forms the translator substitutes for the commonest generic ones with 32- and
@@ -35,6 +36,8 @@
  * its exits). The narrow forms: MOVZX from memory or a register (not AH..BH) of 1 or 2 bytes
  * into rd (32 or 64 bits), and stores of 1 or 2 bytes from rd (not AH..BH).
  */
+/* In 64-bit code: PUSH and POP of a register, near CALL and RET without an immediate, with
+ * 8-byte operands; a non-canonical stack goes to the generic handler. */
 #define X86_FAST_OPS(X, S) \
     X(ADD_RR##S) X(OR_RR##S) X(AND_RR##S) X(SUB_RR##S) X(XOR_RR##S) X(CMP_RR##S) X(TEST_RR##S) \
     X(ADD_RI##S) X(OR_RI##S) X(AND_RI##S) X(SUB_RI##S) X(XOR_RI##S) X(CMP_RI##S) X(TEST_RI##S) \

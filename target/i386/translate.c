@@ -943,6 +943,17 @@ static void specialize(const Dc *d, TBOp *a, const TBOp *b)
                            : (b->insn_idx == 1 ? X86_OP_MOVZX_RR1 : X86_OP_MOVZX_RR2)];
         return;
     }
+    if (d->cs64 && a->rs2 == 8) {
+        if (h == l[X86_OP_PUSH_RM] && !mem) {
+            a->handler = l[X86_OP_PUSH_R8];
+        } else if (h == l[X86_OP_POP_RM] && !mem) {
+            a->handler = l[X86_OP_POP_R8];
+        } else if (h == l[X86_OP_CALL]) {
+            a->handler = l[X86_OP_CALL8];
+        } else if (h == l[X86_OP_RET] && a->imm == 0) {
+            a->handler = l[X86_OP_RET8];
+        }
+    }
     if (a->rs2 != 4 && a->rs2 != 8) {
         return;
     }
