@@ -298,6 +298,18 @@ static inline uint64_t linear(X86Tcg *t, int seg, uint64_t off)
 
 static inline uint64_t ea_lin(X86Tcg *t, const TBOp *b)
 {
+    if (likely(b->ilen & X86_PF_FLAT)) {
+        const uint64_t *r = t->env->regs;
+        uint64_t a = (uint64_t)b->imm;
+        if (b->rd != X86_NONE) {
+            a += r[b->rd];
+        }
+        if (b->rs1 != X86_NONE) {
+            a += r[b->rs1] << b->rs2;
+        }
+        t->stack_access = b->rd == R_ESP || b->rd == R_EBP;
+        return a;
+    }
     uint64_t la = linear(t, b->rs3, ea_off(t->env, b));
     t->stack_access |= b->rd == R_ESP || b->rd == R_EBP;   /* SS by default */
     return la;

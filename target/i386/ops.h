@@ -56,7 +56,9 @@ enum { X86_OPS(X86_OP_ENUM) X86_OP_COUNT };
 
 /* Prefix flags (second op's ilen). */
 enum { X86_PF_REP = 1, X86_PF_REPNE = 2, X86_PF_LOCK = 4, X86_PF_REXW = 8, X86_PF_OPSZ = 16,
-       X86_PF_NOFLAGS = 32 };
+       X86_PF_NOFLAGS = 32, X86_PF_FLAT = 64 };
+/* X86_PF_FLAT (set by the translator): the ModRM memory operand has a 64-bit address and no
+ * segment base, so its linear address is base + index << scale + displacement. */
 /* X86_PF_NOFLAGS (set by the translator on an ALU operation, TEST, or shift or rotate other
  * than RCL/RCR that writes no memory): a later instruction of the block overwrites all six
  * status flags without reading them and cannot fault, and those in between neither touch the

@@ -165,6 +165,9 @@ static void decode_modrm(Dc *d)
     }
     b->rs3 = (uint8_t)seg;
     b->pc_off = (uint16_t)d->asize;
+    if (seg == X86_NONE && d->asize == 8) {
+        d->pflags |= X86_PF_FLAT;
+    }
 }
 
 /* decode_modrm() for an r/m operand of size bytes: a byte register r/m (AH..BH without REX)
