@@ -738,8 +738,9 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         ? alu_result(env, &cc, op->rs3, (x), (y)) & szmask(sz) \
         : alu(env, &cc, op->rs3, sz, (x), (y)))
 #define SYNC() cc_sync(env, &cc)
-/* A specialized ALU operation or TEST (ops.h X86_FAST_OPS) on rd and src at S bytes (T). */
-#define FAST_ALU(S, T, kind_, expr_, src_, write_) do { \
+/* rd (a_) and src_ (b_) at S bytes (type T) give r_ = expr_, written to rd when write_;
+ * records the flags lazily and leaves a_, b_ and r_ declared for what follows. */
+#define ALU_RECORD(S, T, kind_, expr_, src_, write_) \
         T a_ = (T)R[op->rd], b_ = (T)(src_), r_ = (T)(expr_); \
         if (write_) { \
             R[op->rd] = r_; \
@@ -747,7 +748,10 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
         cc.op = CC_OP(kind_, S); \
         cc.dst = r_; \
         cc.src = a_; \
-        cc.src2 = b_; \
+        cc.src2 = b_
+/* A specialized ALU operation or TEST (ops.h X86_FAST_OPS) on rd and src at S bytes (T). */
+#define FAST_ALU(S, T, kind_, expr_, src_, write_) do { \
+        ALU_RECORD(S, T, kind_, expr_, src_, write_); \
         NEXT(); \
     } while (0)
 /* Condition c of Jcc after a SUB/CMP of a and b with result r at type T (signed ST). */
@@ -780,14 +784,7 @@ static int x86_exec_loop(CPUState *cs, const void *const **labels_out)
 /* CMP, TEST or SUB (write_) fused with the Jcc that follows it (the next op pair): records
  * the flags, then branches as that Jcc. */
 #define FUSED_JCC(S, T, ST, kind_, expr_, src_, write_) do { \
-        T a_ = (T)R[op->rd], b_ = (T)(src_), r_ = (T)(expr_); \
-        if (write_) { \
-            R[op->rd] = r_; \
-        } \
-        cc.op = CC_OP(kind_, S); \
-        cc.dst = r_; \
-        cc.src = a_; \
-        cc.src2 = b_; \
+        ALU_RECORD(S, T, kind_, expr_, src_, write_); \
         op += 2; \
         jcc_taken = (kind_) == CC_SUB ? JCC_SUB_COND(T, ST, op->rs3, a_, b_, r_) \
                                       : JCC_LOGIC_COND(T, ST, op->rs3, r_); \
