@@ -25,6 +25,9 @@ is unsafe) and the time is the tool's wall time, so the rows compare the tools' 
 system-call work, not the disk.
 
 Usage: bench/img_convert.py [-n ROUNDS] [--size MIB] [--dir DIR] [--vessel PATH] [--qemu PATH]
+                            [--uncompressed]
+--uncompressed leaves out the -c row (minutes of CPU) when only the copy path is measured;
+with --dir, an existing src.raw/src.qcow2 of the right size there is reused.
 """
 
 import argparse
@@ -64,6 +67,9 @@ def run(argv, timeout=1800):
 def make_source(workdir, size_mib, qemu_img):
     """Writes src.raw (size_mib MiB) and src.qcow2 in workdir, once."""
     raw = os.path.join(workdir, "src.raw")
+    qcow2 = os.path.join(workdir, "src.qcow2")
+    if os.path.exists(qcow2) and os.path.getsize(raw) == size_mib * MIB:
+        return
     text = b"".join(b"vessel %08d lorem ipsum dolor sit amet, consectetur adipiscing\n" % i
                     for i in range(1024))
     with open(raw, "wb") as f:
@@ -75,8 +81,7 @@ def make_source(workdir, size_mib, qemu_img):
             rnd = os.urandom(256 * 1024)
             body = (text * ((768 * 1024) // len(text) + 1))[:768 * 1024]
             f.write(rnd + body)
-    run([qemu_img, "convert", "-f", "raw", "-O", "qcow2", raw,
-         os.path.join(workdir, "src.qcow2")])
+    run([qemu_img, "convert", "-f", "raw", "-O", "qcow2", raw, qcow2])
 
 
 def prime_memory(workdir, mib):
@@ -148,7 +153,9 @@ def main():
     ap.add_argument("--dir", help="work directory (default: a new one under $TMPDIR)")
     ap.add_argument("--vessel", default=os.path.join(ROOT, "build", "vessel-img"))
     ap.add_argument("--qemu", default=shutil.which("qemu-img") or "qemu-img")
+    ap.add_argument("--uncompressed", action="store_true", help="leave out the -c row")
     args = ap.parse_args()
+    conversions = [c for c in CONVERSIONS if not (args.uncompressed and "-c" in c[2])]
     for tool in (args.vessel, args.qemu):
         if not (shutil.which(tool) or os.path.exists(tool)):
             sys.exit("%s not found" % tool)
@@ -162,7 +169,7 @@ def main():
     try:
         print("preparing a %d MiB source in %s ..." % (args.size, workdir), file=sys.stderr)
         make_source(workdir, args.size, args.qemu)
-        for name, src, cargs, fmt in CONVERSIONS:
+        for name, src, cargs, fmt in conversions:
             for label, tool in tools:
                 out = "check.%s" % fmt
                 timed_convert(tool, workdir, src, cargs, out, prime)
@@ -170,7 +177,7 @@ def main():
                 os.unlink(os.path.join(workdir, out))
         for r in range(args.rounds):
             order = tools if r % 2 == 0 else tools[::-1]
-            for name, src, cargs, fmt in CONVERSIONS:
+            for name, src, cargs, fmt in conversions:
                 for label, tool in order:
                     t, cpu = timed_convert(tool, workdir, src, cargs, "out." + fmt, prime)
                     times[(name, label)].append(t)
@@ -189,7 +196,7 @@ def main():
     print("| conversion | Vessel (s) | QEMU (s) | Vessel/QEMU | Vessel MiB/s | QEMU MiB/s "
           "| Vessel CPU (s) | QEMU CPU (s) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, _, _, _ in CONVERSIONS:
+    for name, _, _, _ in conversions:
         v = statistics.median(times[(name, "Vessel")])
         q = statistics.median(times[(name, "QEMU")])
         print("| %s | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |"

@@ -883,6 +883,63 @@ int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const voi
     return bdrv_pwritev(bs, offset, bytes, &iov, 1, 0);
 }
 
+#define COPY_BOUNCE_MAX (1024 * 1024)
+
+int bdrv_copy_range_bounce(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                           uint64_t dst_offset, uint64_t bytes)
+{
+    uint64_t size = MIN(bytes, COPY_BOUNCE_MAX);
+    uint8_t *buf = g_malloc(size);
+    int ret = 0;
+
+    for (uint64_t done = 0; done < bytes && ret >= 0; done += size) {
+        size = MIN(size, bytes - done);
+        ret = bdrv_pread(src, src_offset + done, size, buf);
+        if (ret >= 0) {
+            ret = bdrv_pwrite(dst, dst_offset + done, size, buf);
+        }
+    }
+    g_free(buf);
+    return ret < 0 ? ret : 0;
+}
+
+int bdrv_copy_range(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                    uint64_t dst_offset, uint64_t bytes)
+{
+    int ret;
+
+    if (dst->read_only) {
+        return -EPERM;
+    }
+    ret = bdrv_check_range(src, src_offset, bytes);
+    if (ret == 0) {
+        ret = bdrv_check_range(dst, dst_offset, bytes);
+    }
+    if (ret < 0 || bytes == 0) {
+        return ret;
+    }
+    ret = src->drv->copy_range_from
+          ? src->drv->copy_range_from(src, src_offset, dst, dst_offset, bytes) : -ENOTSUP;
+    if (ret == -ENOTSUP) {
+        ret = bdrv_copy_range_bounce(src, src_offset, dst, dst_offset, bytes);
+    }
+    return ret;
+}
+
+int bdrv_copy_range_to(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                       uint64_t dst_offset, uint64_t bytes)
+{
+    if (!dst->drv->copy_range_to) {
+        return -ENOTSUP;
+    }
+    return dst->drv->copy_range_to(src, src_offset, dst, dst_offset, bytes);
+}
+
+const uint8_t *bdrv_map_host(BlockDriverState *bs, uint64_t *len)
+{
+    return bs->drv->map_host ? bs->drv->map_host(bs, len) : NULL;
+}
+
 int bdrv_pwrite_sync(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const void *buf)
 {
     int ret = bdrv_pwrite(bs, offset, bytes, buf);

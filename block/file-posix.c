@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
@@ -31,6 +32,11 @@ typedef struct BDRVFileState {
     bool no_flush;
     /* Aligned requests share it; read-modify-write of unaligned O_DIRECT writes excludes them. */
     pthread_rwlock_t rmw_lock;
+    bool copy_refused;            /* copy_file_range failed with ENOSYS/EXDEV/EOPNOTSUPP once */
+    pthread_mutex_t map_lock;     /* the first map_host call */
+    bool map_tried;
+    const uint8_t *map;           /* map_host's view, map_len bytes; NULL when none */
+    uint64_t map_len;
 #if CONFIG_LINUX_IO_URING
     bool use_uring;
     struct io_uring ring;
@@ -288,6 +294,7 @@ static bool file_open(BlockDriverState *bs, GHashTable *options, int flags, Erro
     }
 #endif
     pthread_rwlock_init(&s->rmw_lock, NULL);
+    pthread_mutex_init(&s->map_lock, NULL);
     bs->request_alignment = 1;
     if (s->direct) {
         /* The smallest O_DIRECT read size the host accepts (512 or 4096). */
@@ -315,8 +322,12 @@ static void file_close(BlockDriverState *bs)
 #if CONFIG_LINUX_IO_URING
     file_uring_cleanup(bs);
 #endif
+    if (s->map) {
+        munmap((void *)s->map, s->map_len);
+    }
     close(s->fd);
     pthread_rwlock_destroy(&s->rmw_lock);
+    pthread_mutex_destroy(&s->map_lock);
 }
 
 static bool file_is_aligned(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -453,6 +464,75 @@ static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         return ret;
     }
     return file_rw_vector(s->fd, true, offset, bytes, iov, niov);
+}
+
+/* copy_file_range(2) from another file node; the kernel's refusals (other file system,
+ * no support, unsuitable range) fall back to read + write for what is left. */
+static int file_copy_range_to(BlockDriverState *src, uint64_t src_offset, BlockDriverState *bs,
+                              uint64_t offset, uint64_t bytes)
+{
+    BDRVFileState *s = bs->opaque;
+    BDRVFileState *ss = src->opaque;
+    loff_t in = src_offset, out = offset;
+    int ret = 0;
+
+    if (src->drv != bs->drv) {
+        return -ENOTSUP;
+    }
+    if (s->direct) {
+        pthread_rwlock_rdlock(&s->rmw_lock);
+    }
+    while (bytes > 0 && !__atomic_load_n(&s->copy_refused, __ATOMIC_RELAXED)) {
+        ssize_t n = copy_file_range(ss->fd, &in, s->fd, &out, MIN(bytes, (uint64_t)1 << 30), 0);
+
+        if (n > 0) {
+            bytes -= n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == ENOSYS || errno == EXDEV || errno == EOPNOTSUPP)) {
+            __atomic_store_n(&s->copy_refused, true, __ATOMIC_RELAXED);
+        } else if (n < 0 && errno != EINVAL) {
+            ret = -errno;
+        }
+        break;  /* refused, or the source ended early: read + write what is left */
+    }
+    if (s->direct) {
+        pthread_rwlock_unlock(&s->rmw_lock);
+    }
+    if (ret == 0 && bytes > 0) {
+        ret = bdrv_copy_range_bounce(src, in, bs, out, bytes);
+    }
+    return ret;
+}
+
+static int file_copy_range_from(BlockDriverState *bs, uint64_t offset, BlockDriverState *dst,
+                                uint64_t dst_offset, uint64_t bytes)
+{
+    return bdrv_copy_range_to(bs, offset, dst, dst_offset, bytes);
+}
+
+static const uint8_t *file_map_host(BlockDriverState *bs, uint64_t *len)
+{
+    BDRVFileState *s = bs->opaque;
+    struct stat st;
+
+    pthread_mutex_lock(&s->map_lock);
+    if (!s->map_tried && !s->direct && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size > 0) {
+        void *p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, s->fd, 0);
+
+        if (p != MAP_FAILED) {
+            s->map = p;
+            s->map_len = st.st_size;
+        }
+    }
+    s->map_tried = true;
+    pthread_mutex_unlock(&s->map_lock);
+    *len = s->map_len;
+    return s->map;
 }
 
 static int file_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -637,6 +717,9 @@ static const BlockDriver bdrv_file = {
     .create = file_create,
     .preadv = file_preadv,
     .pwritev = file_pwritev,
+    .copy_range_from = file_copy_range_from,
+    .copy_range_to = file_copy_range_to,
+    .map_host = file_map_host,
 #if CONFIG_LINUX_IO_URING
     .aio_rw = file_aio_rw,
     .aio_poll = file_aio_poll,

@@ -723,13 +723,34 @@ static void in_flight_remove(BDRVQcow2State *s, Qcow2InFlight *req)
     pthread_cond_broadcast(&s->alloc_done);
 }
 
+/* What a write stores: the caller's buffers (iov), or a range of the protocol node src. */
+typedef struct Qcow2WriteData {
+    const struct iovec *iov;
+    int niov;
+    BlockDriverState *src;
+    uint64_t src_offset;
+} Qcow2WriteData;
+
+/* Stores bytes of d from its position skip at host offset host of bs->file. */
+static int write_data(BlockDriverState *bs, uint64_t host, uint64_t bytes,
+                      const Qcow2WriteData *d, size_t skip, struct iovec *slice)
+{
+    if (d->src) {
+        return bdrv_copy_range(d->src, d->src_offset + skip, bs->file, host, bytes);
+    }
+    int k = iov_slice(d->iov, d->niov, skip, bytes, slice, d->niov + 1);
+    return bdrv_pwritev(bs->file, host, bytes, slice, k, 0);
+}
+
 /* Allocates nb clusters for guest cluster-aligned cstart and writes [offset, offset+len)
  * of the request into them with copy-on-write of the head and tail. Lock held on entry
  * and exit; released during data I/O. */
 static int write_allocating(BlockDriverState *bs, uint64_t cstart, int nb, uint64_t offset,
-                            uint64_t len, const struct iovec *iov, int niov, size_t skip,
+                            uint64_t len, const Qcow2WriteData *d, size_t skip,
                             uint64_t first_entry, uint64_t last_entry)
 {
+    const struct iovec *iov = d->iov;
+    int niov = d->niov;
     BDRVQcow2State *s = bs->opaque;
     uint64_t alloc_len = (uint64_t)nb << s->cluster_bits;
     int64_t host = qcow2_alloc_clusters(bs, alloc_len);
@@ -751,7 +772,17 @@ static int write_allocating(BlockDriverState *bs, uint64_t cstart, int nb, uint6
             ret = qcow2_read_for_cow(bs, last_entry, offset + len, tail, cow + head);
         }
     }
-    if (ret == 0) {
+    if (ret == 0 && d->src) {
+        if (head) {
+            ret = bdrv_pwrite(bs->file, host, head, cow);
+        }
+        if (ret == 0) {
+            ret = write_data(bs, host + head, len, d, skip, NULL);
+        }
+        if (ret == 0 && tail) {
+            ret = bdrv_pwrite(bs->file, host + head + len, tail, cow + head);
+        }
+    } else if (ret == 0) {
         int max = niov + 2;
         struct iovec local[66];
         struct iovec *v = max <= 66 ? local : g_new(struct iovec, max);
@@ -781,10 +812,11 @@ static int write_allocating(BlockDriverState *bs, uint64_t cstart, int nb, uint6
     return ret;
 }
 
-static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                         const struct iovec *iov, int niov, int flags)
+static int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                       const Qcow2WriteData *d)
 {
     BDRVQcow2State *s = bs->opaque;
+    int niov = d->niov;
     struct iovec local[64];
     struct iovec *slice = niov + 1 <= 64 ? local : g_new(struct iovec, niov + 1);
     int ret = 0;
@@ -806,8 +838,7 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         }
         if (type == QCOW2_CLUSTER_NORMAL && (entry & QCOW_OFLAG_COPIED)) {
             pthread_mutex_unlock(&s->lock);
-            int k = iov_slice(iov, niov, done, n, slice, niov + 1);
-            ret = bdrv_pwritev(bs->file, host, n, slice, k, 0);
+            ret = write_data(bs, host, n, d, done, slice);
             pthread_mutex_lock(&s->lock);
             if (ret < 0) {
                 break;
@@ -824,7 +855,7 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             break;
         }
         uint64_t len = MIN(bytes - done, cstart + ((uint64_t)nb << s->cluster_bits) - pos);
-        ret = write_allocating(bs, cstart, nb, pos, len, iov, niov, done, first, last);
+        ret = write_allocating(bs, cstart, nb, pos, len, d, done, first, last);
         if (ret < 0) {
             break;
         }
@@ -834,6 +865,50 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     pthread_rwlock_unlock(&s->io_lock);
     if (slice != local) {
         g_free(slice);
+    }
+    return ret < 0 ? ret : 0;
+}
+
+static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                         const struct iovec *iov, int niov, int flags)
+{
+    return qcow2_write(bs, offset, bytes, &(Qcow2WriteData){ .iov = iov, .niov = niov });
+}
+
+/* The data clusters it allocates (or overwrites in place) are filled from src directly. */
+static int qcow2_copy_range_to(BlockDriverState *src, uint64_t src_offset, BlockDriverState *bs,
+                               uint64_t offset, uint64_t bytes)
+{
+    return qcow2_write(bs, offset, bytes,
+                       &(Qcow2WriteData){ .src = src, .src_offset = src_offset });
+}
+
+/* Plain data clusters of this layer are copied from bs->file; the rest (unallocated, zero,
+ * compressed) goes through a buffer. */
+static int qcow2_copy_range_from(BlockDriverState *bs, uint64_t offset, BlockDriverState *dst,
+                                 uint64_t dst_offset, uint64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = 0;
+
+    for (uint64_t done = 0; done < bytes && ret >= 0; ) {
+        uint64_t n = bytes - done, host, entry;
+        Qcow2ClusterType type;
+
+        pthread_rwlock_rdlock(&s->io_lock);
+        pthread_mutex_lock(&s->lock);
+        ret = qcow2_get_host_offset(bs, offset + done, &n, &host, &entry, &type);
+        pthread_mutex_unlock(&s->lock);
+        pthread_rwlock_unlock(&s->io_lock);
+        if (ret < 0) {
+            break;
+        }
+        if (type == QCOW2_CLUSTER_NORMAL) {
+            ret = bdrv_copy_range(bs->file, host, dst, dst_offset + done, n);
+        } else {
+            ret = bdrv_copy_range_bounce(bs, offset + done, dst, dst_offset + done, n);
+        }
+        done += n;
     }
     return ret < 0 ? ret : 0;
 }
@@ -1500,6 +1575,8 @@ static const BlockDriver bdrv_qcow2 = {
     .create = qcow2_create,
     .preadv = qcow2_preadv,
     .pwritev = qcow2_pwritev,
+    .copy_range_from = qcow2_copy_range_from,
+    .copy_range_to = qcow2_copy_range_to,
     .compress = qcow2_compress_cluster,
     .pwrite_compressed = qcow2_pwrite_compressed,
     .pwrite_zeroes = qcow2_pwrite_zeroes,

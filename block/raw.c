@@ -76,6 +76,26 @@ static int raw_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return bs->file->drv->pwritev(bs->file, offset + s->offset, bytes, iov, niov, flags);
 }
 
+static int raw_copy_range_from(BlockDriverState *bs, uint64_t offset, BlockDriverState *dst,
+                               uint64_t dst_offset, uint64_t bytes)
+{
+    BDRVRawState *s = bs->opaque;
+    const BlockDriver *drv = bs->file->drv;
+
+    if (!drv->copy_range_from) {
+        return -ENOTSUP;
+    }
+    return drv->copy_range_from(bs->file, offset + s->offset, dst, dst_offset, bytes);
+}
+
+static int raw_copy_range_to(BlockDriverState *src, uint64_t src_offset, BlockDriverState *bs,
+                             uint64_t offset, uint64_t bytes)
+{
+    BDRVRawState *s = bs->opaque;
+
+    return bdrv_copy_range_to(src, src_offset, bs->file, offset + s->offset, bytes);
+}
+
 static bool raw_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t bytes,
                        const struct iovec *iov, int niov, int flags, BdrvAioCompletion *cb,
                        void *opaque)
@@ -156,6 +176,8 @@ static const BlockDriver bdrv_raw = {
     .create = raw_create,
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
+    .copy_range_from = raw_copy_range_from,
+    .copy_range_to = raw_copy_range_to,
     .aio_rw = raw_aio_rw,
     .aio_poll = raw_aio_poll,
     .pwrite_zeroes = raw_pwrite_zeroes,

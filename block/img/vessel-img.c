@@ -1040,13 +1040,15 @@ typedef struct ConvertState {
     ImgProgress progress;
 } ConvertState;
 
-/* Status of the concatenated input at offset; *pnum bytes share it (within one source). */
-static int convert_status(ConvertState *s, int64_t offset, int64_t bytes, int64_t *pnum)
+/* Status of the concatenated input at offset; *pnum bytes share it (within one source).
+ * With BDRV_BLOCK_OFFSET_VALID, the data lies at *map of the protocol node *file. */
+static int convert_status(ConvertState *s, int64_t offset, int64_t bytes, int64_t *pnum,
+                          int64_t *map, BlockDriverState **file)
 {
+    *file = NULL;
     for (int i = 0; i < s->nb_src; i++) {
         ConvertSource *src = &s->src[i];
-        int64_t local, n, map;
-        BlockDriverState *file;
+        int64_t local, n;
         int ret;
 
         if (offset >= src->start + src->len) {
@@ -1054,7 +1056,7 @@ static int convert_status(ConvertState *s, int64_t offset, int64_t bytes, int64_
         }
         local = offset - src->start;
         n = MIN(bytes, src->len - local);
-        ret = bdrv_block_status_above(src->bs, src->base, local, n, pnum, &map, &file, NULL);
+        ret = bdrv_block_status_above(src->bs, src->base, local, n, pnum, map, file, NULL);
         if (ret < 0) {
             return ret;
         }
@@ -1067,19 +1069,46 @@ static int convert_status(ConvertState *s, int64_t offset, int64_t bytes, int64_
     return BDRV_BLOCK_ZERO;
 }
 
-static int convert_read(ConvertState *s, int64_t offset, int64_t bytes, uint8_t *buf)
+/* The source holding input offset, or NULL past the end. */
+static ConvertSource *convert_source_at(ConvertState *s, int64_t offset)
+{
+    for (int i = 0; i < s->nb_src; i++) {
+        if (offset < s->src[i].start + s->src[i].len) {
+            return &s->src[i];
+        }
+    }
+    return NULL;
+}
+
+/* Copies input [offset, offset+bytes) to the same place of the target (bdrv_copy_range). */
+static int convert_copy(ConvertState *s, int64_t offset, int64_t bytes)
 {
     while (bytes > 0) {
-        ConvertSource *src = NULL;
+        ConvertSource *src = convert_source_at(s, offset);
         int64_t n;
         int ret;
 
-        for (int i = 0; i < s->nb_src; i++) {
-            if (offset < s->src[i].start + s->src[i].len) {
-                src = &s->src[i];
-                break;
-            }
+        if (!src) {
+            return -EIO;
         }
+        n = MIN(bytes, src->start + src->len - offset);
+        ret = bdrv_copy_range(src->bs, offset - src->start, s->target, offset, n);
+        if (ret < 0) {
+            return ret;
+        }
+        offset += n;
+        bytes -= n;
+    }
+    return 0;
+}
+
+static int convert_read(ConvertState *s, int64_t offset, int64_t bytes, uint8_t *buf)
+{
+    while (bytes > 0) {
+        ConvertSource *src = convert_source_at(s, offset);
+        int64_t n;
+        int ret;
+
         if (!src) {
             return -EIO;
         }
@@ -1095,8 +1124,9 @@ static int convert_read(ConvertState *s, int64_t offset, int64_t bytes, uint8_t 
     return 0;
 }
 
-/* What one chunk turns into: runs of data to write and runs of zeroes. */
-typedef enum { RUN_DATA, RUN_ZERO, RUN_SKIP } RunKind;
+/* What one chunk turns into: runs of data to write (from the chunk buffer, or copied from
+ * the source by RUN_COPY) and runs of zeroes. */
+typedef enum { RUN_DATA, RUN_COPY, RUN_ZERO, RUN_SKIP } RunKind;
 
 typedef struct ConvertRun {
     RunKind kind;
@@ -1133,24 +1163,41 @@ static void convert_add_run(GArray *runs, RunKind kind, int64_t offset, int64_t 
     g_array_append_val(runs, ((ConvertRun){ kind, offset, bytes }));
 }
 
-/* Zero ranges of a read buffer become holes where -S allows (aligned runs of s->sparse). */
-static void convert_split_data(ConvertState *s, GArray *runs, const uint8_t *buf,
-                               int64_t offset, int64_t bytes, int64_t chunk_start)
+/* Input [offset, offset+bytes), whose bytes are at data, becomes runs of kind (RUN_DATA or
+ * RUN_COPY) except for zero ranges, which become holes where -S allows (aligned runs of
+ * s->sparse). */
+static void convert_split_data(ConvertState *s, GArray *runs, const uint8_t *data,
+                               int64_t offset, int64_t bytes, RunKind kind)
 {
     int64_t pos = 0;
 
     if (s->sparse == 0) {
-        convert_add_run(runs, RUN_DATA, offset, bytes);
+        convert_add_run(runs, kind, offset, bytes);
         return;
     }
     while (pos < bytes) {
         int64_t abs_off = offset + pos;
         int64_t step = MIN(s->sparse - abs_off % s->sparse, bytes - pos);
-        bool zero = step == s->sparse && img_is_zero(buf + (abs_off - chunk_start), step);
+        bool zero = step == s->sparse && img_is_zero(data + pos, step);
 
-        convert_add_run(runs, zero ? RUN_ZERO : RUN_DATA, abs_off, step);
+        convert_add_run(runs, zero ? RUN_ZERO : kind, abs_off, step);
         pos += step;
     }
+}
+
+/* Plans input [offset, offset+bytes), stored at map of the protocol node file, as copied
+ * runs (zero ranges checked through the file's mapping): false when it cannot be mapped. */
+static bool convert_plan_copy(ConvertState *s, GArray *runs, BlockDriverState *file,
+                              int64_t map, int64_t offset, int64_t bytes)
+{
+    uint64_t map_len;
+    const uint8_t *view = bdrv_map_host(file, &map_len);
+
+    if (!view || map < 0 || (uint64_t)map > map_len || (uint64_t)bytes > map_len - map) {
+        return false;
+    }
+    convert_split_data(s, runs, view + map, offset, bytes, RUN_COPY);
+    return true;
 }
 
 /* Compresses the target clusters of a chunk planned for -c (runs any time, in any thread):
@@ -1216,8 +1263,9 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
 
     g_array_set_size(w->runs, 0);
     while (off < start + len) {
-        int64_t pnum;
-        int st = convert_status(s, off, start + len - off, &pnum);
+        int64_t pnum, map;
+        BlockDriverState *file;
+        int st = convert_status(s, off, start + len - off, &pnum, &map, &file);
         int ret;
 
         if (st < 0) {
@@ -1233,6 +1281,9 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
             convert_add_run(w->runs, RUN_SKIP, off, pnum);
         } else if ((st & BDRV_BLOCK_ZERO) && s->sparse) {
             convert_add_run(w->runs, RUN_ZERO, off, pnum);
+        } else if (!s->compress && (st & BDRV_BLOCK_OFFSET_VALID) && file &&
+                   convert_plan_copy(s, w->runs, file, map, off, pnum)) {
+            /* planned as copies: the data does not pass through w->buf */
         } else {
             ret = convert_read(s, off, pnum, w->buf + (off - start));
             if (ret < 0) {
@@ -1242,7 +1293,7 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
             if (s->compress) {
                 convert_add_run(w->runs, RUN_DATA, off, pnum);
             } else {
-                convert_split_data(s, w->runs, w->buf, off, pnum, start);
+                convert_split_data(s, w->runs, w->buf + (off - start), off, pnum, RUN_DATA);
             }
         }
         off += pnum;
@@ -1295,6 +1346,8 @@ static int convert_write_chunk(ConvertState *s, ConvertWork *w, int64_t start, i
 
         if (r->kind == RUN_DATA) {
             ret = bdrv_pwrite(s->target, r->offset, r->bytes, w->buf + (r->offset - start));
+        } else if (r->kind == RUN_COPY) {
+            ret = convert_copy(s, r->offset, r->bytes);
         } else if (r->kind == RUN_ZERO) {
             ret = convert_write_zeroes(s, r->offset, r->bytes);
         }

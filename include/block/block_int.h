@@ -196,6 +196,19 @@ struct BlockDriver {
     int (*block_status)(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum,
                         int64_t *map, BlockDriverState **file);
 
+    /* Optional copy offload. copy_range_from (on the source node bs): copies [offset,
+     * offset+bytes) of bs to dst at dst_offset, handing the request down towards the source's
+     * host file and then to bdrv_copy_range_to; -ENOTSUP when nothing was written and the
+     * caller must read and write instead. */
+    int (*copy_range_from)(BlockDriverState *bs, uint64_t offset, BlockDriverState *dst,
+                           uint64_t dst_offset, uint64_t bytes);
+    /* copy_range_to (on the target node bs): src is a protocol node; stores [src_offset,
+     * src_offset+bytes) of src at offset of bs; -ENOTSUP as above. */
+    int (*copy_range_to)(BlockDriverState *src, uint64_t src_offset, BlockDriverState *bs,
+                         uint64_t offset, uint64_t bytes);
+    /* A read-only shared mapping of the whole host file (protocol nodes), or NULL. */
+    const uint8_t *(*map_host)(BlockDriverState *bs, uint64_t *len);
+
     /* Optional asynchronous read/write (file with aio=io_uring, raw over it): true when
      * submitted, and cb runs later on the main loop thread (or in aio_poll); false when the
      * caller must use preadv/pwritev instead. BDRV_REQ_FUA is honoured. */
@@ -293,6 +306,21 @@ bool bdrv_aio_rw(BlockDriverState *bs, bool write, uint64_t offset, uint64_t byt
                  void *opaque);
 /* See BlockDriver.aio_poll; 0 for nodes without an asynchronous path. */
 int bdrv_aio_poll(BlockDriverState *bs, bool wait);
+/* Copies [src_offset, src_offset+bytes) of src to dst at dst_offset, as read + write would,
+ * but without a user buffer where the drivers allow it (copy_file_range(2) between the host
+ * files under raw and qcow2 nodes); a bounce buffer otherwise. src and dst are distinct nodes. */
+int bdrv_copy_range(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                    uint64_t dst_offset, uint64_t bytes);
+/* For drivers: the second half of an offloaded copy (see BlockDriver.copy_range_to). */
+int bdrv_copy_range_to(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                       uint64_t dst_offset, uint64_t bytes);
+/* For drivers: bdrv_copy_range through a bounce buffer (no offload). */
+int bdrv_copy_range_bounce(BlockDriverState *src, uint64_t src_offset, BlockDriverState *dst,
+                           uint64_t dst_offset, uint64_t bytes);
+/* A read-only view of a protocol node's whole host file, mapped on first use and kept until
+ * the node closes; *len is the mapped length. NULL when the node cannot be mapped (not a
+ * protocol node, cache.direct=on, empty or special file): read it instead. */
+const uint8_t *bdrv_map_host(BlockDriverState *bs, uint64_t *len);
 /* Write, then flush when the write succeeded. */
 int bdrv_pwrite_sync(BlockDriverState *bs, uint64_t offset, uint64_t bytes, const void *buf);
 /* One whole cluster (offset cluster aligned; bytes the cluster size, or up to the image end),
