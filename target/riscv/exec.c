@@ -287,6 +287,31 @@ L_LI_LI: RD = (uint64_t)op->imm; THEN(LI);
 L_MV_LD: RD = RS1; THEN(LD);
 L_SLLI_ADD: RD = RS1 << op->imm; THEN(ADD);
 L_SLLI_SRLI: RD = RS1 << op->imm; THEN(SRLI);
+#define LD_THEN(name) \
+    L_LD_##name: { \
+        uint64_t a_ = RS1 + (uint64_t)op->imm; \
+        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)]; \
+        if (likely(e_->tag_r == (a_ & (TB_PAGE_MASK | 7)))) { \
+            RD = *(uint64_t *)(a_ + e_->addend); \
+            THEN(name); \
+        } \
+        goto L_LD; \
+    }
+LD_THEN(ADDI)
+LD_THEN(MV)
+LD_THEN(LI)
+LD_THEN(BEQ)
+LD_THEN(BNE)
+LD_THEN(ANDI)
+L_SD_ADDI: {
+        uint64_t a_ = RS1 + (uint64_t)op->imm;
+        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)];
+        if (likely(e_->tag_w == (a_ & (TB_PAGE_MASK | 7)))) {
+            *(uint64_t *)(a_ + e_->addend) = RS2;
+            THEN(ADDI);
+        }
+        goto L_SD;
+    }
 L_MV: RD = RS1; NEXT();
 L_ADD: RD = RS1 + RS2; NEXT();
 L_SUB: RD = RS1 - RS2; NEXT();

@@ -19,7 +19,8 @@
     X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D) \
     X(LD_PAIR) X(SD_PAIR) X(LI_PAIR) \
     X(ANDI_BEQ) X(ANDI_BNE) X(ADDI_JALR) X(LI_JALR) X(MV_JAL) X(MV_MV) X(ADDI_SD) \
-    X(ADDI_MV) X(ADDI_LI) X(MV_LI) X(LI_LI) X(MV_LD) X(SLLI_ADD) X(SLLI_SRLI)
+    X(ADDI_MV) X(ADDI_LI) X(MV_LI) X(LI_LI) X(MV_LD) X(SLLI_ADD) X(SLLI_SRLI) \
+    X(LD_ADDI) X(LD_MV) X(LD_LI) X(LD_BEQ) X(LD_BNE) X(LD_ANDI) X(SD_ADDI)
 
 #define RISCV_OP_ENUM(name) OP_##name,
 enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
@@ -31,7 +32,8 @@ enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
  * LD_PAIR / SD_PAIR are two LDs or two SDs on the same base register (the first LD not
  * writing it), done together when both addresses hit the same TLB page; LI_PAIR is LI
  * followed by ADDI/ADDIW of its destination, with the sum already in imm.
- * A_B (ANDI_BEQ ...) runs op A, then op B through a direct jump instead of a dispatch.
+ * A_B (ANDI_BEQ ...) runs op A, then op B through a direct jump instead of a dispatch; when
+ * A is an LD or SD that misses the TLB it goes the usual way and B is dispatched after it.
  */
 
 /* Immediate-form flag and write flag of OP_CSR (in rs3). */

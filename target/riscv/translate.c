@@ -647,7 +647,10 @@ static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
         { OP_MV, OP_JAL, OP_MV_JAL }, { OP_MV, OP_MV, OP_MV_MV }, { OP_ADDI, OP_SD, OP_ADDI_SD },
         { OP_ADDI, OP_MV, OP_ADDI_MV }, { OP_ADDI, OP_LI, OP_ADDI_LI }, { OP_MV, OP_LI, OP_MV_LI },
         { OP_LI, OP_LI, OP_LI_LI }, { OP_MV, OP_LD, OP_MV_LD }, { OP_SLLI, OP_ADD, OP_SLLI_ADD },
-        { OP_SLLI, OP_SRLI, OP_SLLI_SRLI },
+        { OP_SLLI, OP_SRLI, OP_SLLI_SRLI }, { OP_LD, OP_ADDI, OP_LD_ADDI },
+        { OP_LD, OP_MV, OP_LD_MV }, { OP_LD, OP_LI, OP_LD_LI }, { OP_LD, OP_BEQ, OP_LD_BEQ },
+        { OP_LD, OP_BNE, OP_LD_BNE }, { OP_LD, OP_ANDI, OP_LD_ANDI },
+        { OP_SD, OP_ADDI, OP_SD_ADDI },
     };
     _Static_assert(OP_COUNT <= 256, "fusion table holds op numbers in bytes");
     for (unsigned i = 0; i + 1 < tb->nops; i++) {
