@@ -403,11 +403,11 @@ static void virtio_net_tx_defer(VirtIONet *n)
 }
 
 /* Sends up to VIRTIO_NET_TX_BURST frames the driver queued and returns how many were taken;
- * after a full burst the rest is left to the main loop. On a vCPU (defer_heavy) frames go
- * at once, so the guest finds them completed without waiting for an interrupt (Linux's TCP
- * small queues hold the sender until then), except a TSO frame that needs software
- * segmentation (a peer without vnet_hdr): that one and the rest of the queue go to the main
- * loop so the guest runs on meanwhile. Stops early when the peer queued a frame
+ * after a full burst the rest is left to the main loop. On a vCPU (defer_heavy) small frames
+ * go at once, for latency, but a TSO frame and the rest of the queue go to the main loop, so
+ * the guest runs on meanwhile: software segmentation for a peer without vnet_hdr, and for a
+ * tap the host's receive path and the wake-up of the receiving process, which on the vCPU
+ * thread got it rescheduled on return from the write. Stops early when the peer queued a frame
  * (tx_waiting: notifications stay off until tx_done). */
 static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
 {
@@ -430,7 +430,7 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
             }
             continue;
         }
-        if (defer_heavy && !n->peer_vnet_hdr && virtio_net_tx_is_gso(elem, hdr_len)) {
+        if (defer_heavy && virtio_net_tx_is_gso(elem, hdr_len)) {
             virtio_net_unpop(vq, &elem, 1);
             virtio_net_tx_defer(n);
             break;
