@@ -1461,7 +1461,9 @@ static void *convert_worker(void *opaque)
             convert_finish_chunk(s, next);
             s->writing = false;
             s->next_write++;
-            pthread_cond_broadcast(&s->turn);
+            /* One slot of the window opened: one waiter takes it (a worker that leaves
+             * wakes all the others on its way out). */
+            pthread_cond_signal(&s->turn);
         }
     }
     pthread_cond_broadcast(&s->turn);
