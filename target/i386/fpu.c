@@ -256,6 +256,16 @@ static unsigned fpu_prec(const Fpu *F)
     return pc[(F->env->fx.fcw >> 8) & 3];
 }
 
+static F80 make_inf(bool s)
+{
+    return (F80){ 1ull << 63, (uint16_t)(s << 15 | 0x7fff) };
+}
+
+static F80 make_zero(bool s)
+{
+    return (F80){ 0, (uint16_t)(s << 15) };
+}
+
 /* A finite result rounded to the stack's precision. */
 static F80 pack_round(Fpu *F, bool s, int32_t e, U128 m)
 {
@@ -267,7 +277,29 @@ static F80 pack_round(Fpu *F, bool s, int32_t e, U128 m)
     e -= z;
     unsigned p = fpu_prec(F);
     uint64_t q;
+    uint16_t exc0 = F->exc;
+    bool c10 = F->c1;
     uint32_t E = fpu_round(F, s, e, m, p, 16383, 0x7fff, &q);
+    uint16_t wrap = F->exc & ~exc0 & ~F->env->fx.fcw & (FE_OE | FE_UE);
+    if (wrap) {
+        /* unmasked overflow / underflow to a register: the exponent wrapped by 24576 (SDM
+         * vol. 1 8.5.4, 8.5.5); still out of range (a huge FSCALE): infinity / zero */
+        bool over = wrap & FE_OE;
+        F->exc = exc0;
+        F->c1 = c10;
+        E = fpu_round(F, s, e + (over ? -24576 : 24576), m, p, 16383, 0x7fff, &q);
+        if (over && (F->exc & FE_OE)) {
+            F->exc |= FE_PE;
+            F->c1 = true;
+            return make_inf(s);
+        }
+        if (!over && E == 0) {
+            F->exc |= FE_UE | FE_PE;
+            F->c1 = false;
+            return make_zero(s);
+        }
+        F->exc = (F->exc & ~FE_UE) | wrap;
+    }
     if (E == 0x7fff) {
         return (F80){ 1ull << 63, (uint16_t)(s << 15 | 0x7fff) };
     }
@@ -281,16 +313,6 @@ static F80 canonical(F80 x)
         x.se |= 1;
     }
     return x;
-}
-
-static F80 make_inf(bool s)
-{
-    return (F80){ 1ull << 63, (uint16_t)(s << 15 | 0x7fff) };
-}
-
-static F80 make_zero(bool s)
-{
-    return (F80){ 0, (uint16_t)(s << 15) };
 }
 
 /* NaN operands: #IA for SNaN/unsupported; the NaN with the larger significand, quietened. */
@@ -468,6 +490,7 @@ static int f_cmp(Fpu *F, F80 ra, F80 rb, bool signaling)
     U a = unpack(F, ra), b = unpack(F, rb);
     bool un = a.k >= K_QNAN || b.k >= K_QNAN;
     if (un) {
+        F->exc &= ~FE_DE;   /* a NaN or unsupported operand outranks a denormal one */
         if (signaling || a.k == K_SNAN || b.k == K_SNAN || a.k == K_BAD || b.k == K_BAD) {
             F->exc |= FE_IE;
         }
@@ -860,7 +883,9 @@ static bool fpu_mem(Fpu *F, unsigned opc, unsigned reg, uint64_t la, unsigned os
         unsigned w = opc == 1 ? 32 : 64;
         x = to_float(F, st_get(F, 0), (int)w);
         if (F->exc & ~env->fx.fcw & (FE_IE | FE_OE | FE_UE)) {
-            F->exc &= ~FE_PE;   /* unmasked: nothing stored or popped, no #P reported */
+            /* unmasked: nothing stored or popped, no #P reported, C1 clear */
+            F->exc &= ~FE_PE;
+            F->c1 = false;
             return true;
         }
         if (!x86_store_slow(t, la, w / 8, x, mi)) return false;

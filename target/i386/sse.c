@@ -319,6 +319,71 @@ static uint64_t f_out(Sse *S, uint64_t r, int w, uint32_t ff)
 
 enum { FOP_ADD, FOP_MUL, FOP_SUB, FOP_DIV, FOP_SQRT, FOP_MIN, FOP_MAX };
 
+typedef unsigned __int128 U128;
+
+/* The integer significand m of a finite x at width w, x = m * 2^e (*e); 0 for a zero. */
+static uint64_t f_sig(uint64_t x, int w, int *e)
+{
+    int mb = w == 32 ? 23 : 52, bias = w == 32 ? 127 : 1023;
+    uint64_t frac = x & f_mant(w);
+    int E = (int)((x & ~f_sign(w) & f_mask(w)) >> mb);
+    *e = (E ? E : 1) - bias - mb;
+    return E ? frac | (1ull << mb) : frac;
+}
+
+/* m (nonzero) has at most p bits between its highest and lowest set bit. */
+static bool f_fits(U128 m, unsigned p)
+{
+    uint64_t lo = (uint64_t)m;
+    m >>= lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(m >> 64));
+    return !(m >> p);
+}
+
+/* ADD, SUB, MUL or DIV of the finite a and b has a result of w's precision with an unbounded
+ * exponent range. */
+static bool f_exact(int fop, uint64_t a, uint64_t b, int w)
+{
+    unsigned p = w == 32 ? 24 : 53;
+    int ea, eb;
+    U128 ma = f_sig(a, w, &ea), mb = f_sig(b, w, &eb);
+    if (!ma || !mb) {
+        return true;
+    }
+    switch (fop) {
+    case FOP_MUL:
+        return f_fits(ma * mb, p);
+    case FOP_DIV:
+        ma >>= __builtin_ctzll((uint64_t)ma);
+        mb >>= __builtin_ctzll((uint64_t)mb);
+        return ma % mb == 0 && f_fits(ma / mb, p);
+    default: {
+        bool neg = (((a ^ b) & f_sign(w)) != 0) != (fop == FOP_SUB);
+        if (ea < eb) {
+            U128 tm = ma;
+            int te = ea;
+            ma = mb, ea = eb, mb = tm, eb = te;
+        }
+        if (ea - eb > 64) {
+            return false;
+        }
+        U128 x = ma << (ea - eb), sum = !neg ? x + mb : x > mb ? x - mb : mb - x;
+        return !sum || f_fits(sum, p);
+    }
+    }
+}
+
+/* This element's flags in S include an unmasked OE or UE: the CPU then reports PE as for an
+ * unbounded exponent range, only when rounding to the precision alone was inexact. */
+static bool f_unmasked_ou(const Sse *S)
+{
+    return S->flags & ~(S->env->fx.mxcsr >> MX_MASK_SHIFT) & (MX_OE | MX_UE);
+}
+
+static void f_set_pe(Sse *S, bool exact)
+{
+    S->flags = (S->flags & ~(uint32_t)MX_PE) | (exact ? 0 : MX_PE);
+}
+
 /* Three-way compare of two non-NaN values: -1, 0, 1. */
 static int f_cmp_num(uint64_t a, uint64_t b, int w)
 {
@@ -388,6 +453,9 @@ static uint64_t f_arith(Sse *S, int fop, uint64_t a, uint64_t b, int w)
         }
     }
     r = f_out(S, r, w, ff);
+    if (fop != FOP_SQRT && f_unmasked_ou(S)) {
+        f_set_pe(S, f_exact(fop, a, b, w));
+    }
     if (S->flags & (MX_IE | MX_ZE)) {
         S->flags &= ~(uint32_t)MX_DE;   /* invalid and divide-by-zero outrank denormal */
     }
@@ -493,11 +561,19 @@ static uint64_t f_convert(Sse *S, uint64_t a, int from, int to)
         uint64_t pay = from == 32 ? (a & f_mant(32)) << 29 : (a & f_mant(64)) >> 29;
         return (s ? f_sign(to) : 0) | f_expm(to) | f_qbit(to) | pay;
     }
+    uint32_t outer = S->flags;
+    S->flags = 0;   /* this element's flags, merged below */
     a = f_in(S, a, from);
     uint32_t ff = 0;
     uint64_t r = from == 32 ? fpu_cvt_d_s(a | 0xffffffff00000000ull, mx_rm(S), &ff)
                             : fpu_cvt_s_d(a, mx_rm(S), &ff);
-    return f_out(S, r, to, ff);
+    r = f_out(S, r, to, ff);
+    if (from == 64 && f_unmasked_ou(S)) {
+        int e;
+        f_set_pe(S, f_fits(f_sig(a, 64, &e), 24));   /* a is nonzero: it over/underflowed */
+    }
+    S->flags |= outer;
+    return r;
 }
 
 /* ROUNDSS/SD/PS/PD: round to an integral value (imm bit 2: MXCSR.RC, bit 3: no #P). */

@@ -10,6 +10,7 @@ Run as a script to write a blob: gen.py --seed S --count N -o blob.bin
 
 import argparse
 import random
+import re
 import struct
 
 CODE_BASE = 0x10000000
@@ -733,11 +734,15 @@ def gen_chain(rng, case):
                   list(case.regs))
         g(rng, case)
         # An instruction that reads an undefined flag would make the result undefined, one
-        # that sets CL after a shift by CL would change that shift's count: drop it.
+        # that sets CL after a shift by CL would change that shift's count, and a shift by CL
+        # after an instruction that may write RCX has another count than the one its
+        # undefined flags were chosen for (initial RCX): drop it.
         text = case.asm[-1]
         cl_changed = (case.regs[RCX] ^ before[4][RCX]) & 0xff and \
             any(t.endswith(", cl") for t in case.asm[:before[1]])
-        if (before[2] and reads_flags(text)) or cl_changed:
+        cl_written = text.endswith(", cl") and \
+            any(re.search(r"\b(rcx|ecx|cx|cl|ch)\b", t) for t in case.asm[:before[1]])
+        if (before[2] and reads_flags(text)) or cl_changed or cl_written:
             case.code = case.code[:before[0]]
             del case.asm[before[1]:]
             case.undef_flags = before[2]
@@ -1141,10 +1146,34 @@ def gen_jump(rng, case):
         case.emit(b"\x90", "nop")
 
 
+# Operands at the edges of overflow and underflow for the SSE exception cases.
+EXC_F32 = [0x00800001, 0x3f000000, 0x7f000001, 0x40000000, 0x7f000000, 0x80800000, 0x7f7fffff,
+           0x73800001, 0x00800000, 0x807fffff, 0x00000001, 0x3f7fffff, 0x3effffff, 0x1f800001]
+EXC_F64 = [0x0010000000000001, 0x3fe0000000000000, 0x7fe0000000000001, 0x4000000000000000,
+           0x800fffffffffffff, 0x0010000000000000, 0x3690000000000001, 0x3690000000000000,
+           0x47f0000000000001, 0x47f0000000000000, 0x380fffffffffffff, 0x7fefffffffffffff,
+           0x3feffffffffffff1]
+EXC_OPS = [("0f59", "mulps", 32), ("f30f59", "mulss", 32), ("f30f58", "addss", 32),
+           ("f30f5c", "subss", 32), ("f30f5e", "divss", 32), ("f20f59", "mulsd", 64),
+           ("f20f58", "addsd", 64), ("f20f5c", "subsd", 64), ("f20f5e", "divsd", 64),
+           ("660f5a", "cvtpd2ps", 64), ("f20f5a", "cvtsd2ss", 64)]
+
+
+def gen_sse_exc(rng, case):
+    """Overflow and underflow with OE/UE unmasked: #XM, and which of OE, UE, PE it reports."""
+    op, name, w = rng.choice(EXC_OPS)
+    mx = rng.choice([0x1780, 0x1b80, 0x1380]) | rng.randrange(4) << 13
+    struct.pack_into("<I", case.fx, 24, mx)
+    vals = EXC_F32 if w == 32 else EXC_F64
+    for off in (160, 176):
+        struct.pack_into("<I" if w == 32 else "<Q", case.fx, off, rng.choice(vals))
+    case.emit(bytes.fromhex(op) + b"\xc1", "%s xmm0, xmm1" % name)
+
+
 GENERATORS = [(gen_alu, 12), (gen_unary, 3), (gen_shift, 8), (gen_shxd, 3), (gen_muldiv, 6),
               (gen_bits, 5), (gen_cond, 4), (gen_xchg, 4), (gen_move, 6), (gen_string, 5),
               (gen_stack, 3), (gen_chain, 6), (gen_sse, 14), (gen_sse_misc, 6), (gen_mmx, 3),
-              (gen_x87, 3), (gen_fault, 4), (gen_jump, 2)]
+              (gen_x87, 3), (gen_fault, 4), (gen_jump, 2), (gen_sse_exc, 1)]
 
 
 def generate(seed, count):
