@@ -67,11 +67,13 @@ static bool cond(uint64_t fl, unsigned cc)
 /* Lazy status flags: the last flag-setting operation as kind << 4 | operand size, with its
  * masked result (dst) and operands (src, src2; INC/DEC keep the carry they leave in src2,
  * SHL/SHR/SAR their CF and OF);
- * with op CC_EFLAGS the six status flags are those in env->rflags. */
-enum { CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC, CC_SHIFT };
+ * with op CC_EFLAGS the six status flags are those in env->rflags. CC_ROT: rotates after
+ * the operation recorded in base (its size in op, its dst/src/src2 kept) replaced its CF
+ * and OF with those in rot. */
+enum { CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC, CC_SHIFT, CC_ROT };
 typedef struct X86CC {
-    unsigned op;
-    uint64_t dst, src, src2;
+    unsigned op, base;
+    uint64_t dst, src, src2, rot;
 } X86CC;
 
 #define CC_OP(kind, size) ((kind) << 4 | (size))
@@ -79,10 +81,15 @@ typedef struct X86CC {
 /* The six status flags of the recorded operation (op is not CC_EFLAGS). */
 static uint64_t cc_flags(const X86CC *cc)
 {
-    unsigned size = cc->op & 15;
-    uint64_t m = szmask(size), sb = sz_signbit(size);
+    unsigned size = cc->op & 15, kind = cc->op >> 4;
+    uint64_t m = szmask(size), sb = sz_signbit(size), keep = ~0ull, rot = 0;
     uint64_t r = cc->dst, a = cc->src, b = cc->src2, f = flags_szp(r, size);
-    switch (cc->op >> 4) {
+    if (kind == CC_ROT) {
+        kind = cc->base >> 4;
+        keep = ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
+        rot = cc->rot;
+    }
+    switch (kind) {
     case CC_ADD:
     case CC_ADC: {
         uint64_t cin = (r - a - b) & m;   /* the carry-in an ADC added */
@@ -121,7 +128,7 @@ static uint64_t cc_flags(const X86CC *cc)
     default:
         break;
     }
-    return f;
+    return (f & keep) | rot;
 }
 
 /* Writes the recorded flags into env->rflags; afterwards they live there (CC_EFLAGS). */
@@ -149,6 +156,7 @@ static inline uint64_t cc_cf(const CPUX86State *env, const X86CC *cc)
     case CC_SUB: return cc->src < cc->src2;
     case CC_LOGIC: return 0;
     case CC_INC: case CC_DEC: return cc->src2;
+    case CC_ROT: return cc->rot & X86_FLAG_CF;
     default: return cc_flags(cc) & X86_FLAG_CF;
     }
 }
@@ -441,12 +449,29 @@ static inline uint64_t shift_value(unsigned op, unsigned size, uint64_t a, unsig
     }
 }
 
+/* A rotate's CF and OF (cfof) over the flags so far: SF, ZF, AF and PF stay lazy. */
+static inline void cc_rotate(CPUX86State *env, X86CC *cc, uint64_t cfof)
+{
+    switch (cc->op >> 4) {
+    case CC_EFLAGS:
+        env->rflags = (env->rflags & ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF)) | cfof;
+        return;
+    case CC_ROT:
+        break;
+    default:
+        cc->base = cc->op;
+        cc->op = CC_OP(CC_ROT, cc->op & 15);
+        break;
+    }
+    cc->rot = cfof;
+}
+
 /* Shifts and rotates (sub-op in opcode order); count already masked and nonzero. */
 static uint64_t shift(CPUX86State *env, X86CC *cc, unsigned op, unsigned size, uint64_t a,
                       unsigned cnt)
 {
-    if (op < 4) {
-        cc_sync(env, cc);   /* rotates keep SF, ZF, AF and PF */
+    if (op == 2 || op == 3) {
+        cc_sync(env, cc);   /* RCL/RCR read CF and keep SF, ZF, AF and PF */
     }
     unsigned bits = size * 8;
     uint64_t m = szmask(size), sb = sz_signbit(size), r = 0, f = env->rflags & CC_MASK;
@@ -455,18 +480,16 @@ static uint64_t shift(CPUX86State *env, X86CC *cc, unsigned op, unsigned size, u
     case 0: {   /* ROL */
         unsigned c = cnt % bits;
         r = c ? ((a << c) | (a >> (bits - c))) & m : a;
-        f &= ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
-        f |= (r & 1) ? X86_FLAG_CF : 0;
-        f |= (((r & sb) ? 1 : 0) ^ (r & 1)) ? X86_FLAG_OF : 0;
-        break;
+        cc_rotate(env, cc, ((r & 1) ? X86_FLAG_CF : 0) |
+                           ((((r & sb) ? 1 : 0) ^ (r & 1)) ? X86_FLAG_OF : 0));
+        return r;
     }
     case 1: {   /* ROR */
         unsigned c = cnt % bits;
         r = c ? ((a >> c) | (a << (bits - c))) & m : a;
-        f &= ~(uint64_t)(X86_FLAG_CF | X86_FLAG_OF);
-        f |= (r & sb) ? X86_FLAG_CF : 0;
-        f |= (((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0;
-        break;
+        cc_rotate(env, cc, ((r & sb) ? X86_FLAG_CF : 0) |
+                           ((((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1) ? X86_FLAG_OF : 0));
+        return r;
     }
     case 2: case 3: {   /* RCL, RCR through bits+1 */
         unsigned c = cnt % (bits + 1);
@@ -841,9 +864,21 @@ L_SHIFT_RI##S: { \
     unsigned c_ = (unsigned)op->imm; \
     uint64_t f_; \
     switch (op->rs3) { \
-    case 0: case 1: \
-        R[op->rd] = (b->ilen & X86_PF_NOFLAGS) ? (T)shift_value(op->rs3, S, a_, c_) \
-                                               : (T)shift(env, &cc, op->rs3, S, a_, c_); \
+    case 0: \
+        r_ = (T)((a_ << c_) | (a_ >> (S * 8 - c_))); \
+        R[op->rd] = r_; \
+        if (!(b->ilen & X86_PF_NOFLAGS)) { \
+            cc_rotate(env, &cc, (r_ & 1) | \
+                      (((r_ >> (S * 8 - 1)) ^ r_) & 1 ? X86_FLAG_OF : 0)); \
+        } \
+        NEXT(); \
+    case 1: \
+        r_ = (T)((a_ >> c_) | (a_ << (S * 8 - c_))); \
+        R[op->rd] = r_; \
+        if (!(b->ilen & X86_PF_NOFLAGS)) { \
+            cc_rotate(env, &cc, (r_ >> (S * 8 - 1)) | \
+                      (((r_ >> (S * 8 - 1)) ^ (r_ >> (S * 8 - 2))) & 1 ? X86_FLAG_OF : 0)); \
+        } \
         NEXT(); \
     case 5: \
         r_ = a_ >> c_; \
