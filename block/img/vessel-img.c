@@ -9,6 +9,8 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1185,18 +1187,43 @@ static void convert_split_data(ConvertState *s, GArray *runs, const uint8_t *dat
     }
 }
 
+/* Where a thread reading a source mapping resumes when the file shrank under it. */
+static __thread sigjmp_buf *convert_sigbus_jmp;
+
+/* SIGBUS from a mapping read by convert_plan_copy unwinds it; any other SIGBUS takes the
+ * default action when the faulting access is retried. */
+static void convert_sigbus(int sig, siginfo_t *info, void *uc)
+{
+    (void)info;
+    (void)uc;
+    if (convert_sigbus_jmp) {
+        siglongjmp(*convert_sigbus_jmp, 1);
+    }
+    signal(sig, SIG_DFL);
+}
+
 /* Plans input [offset, offset+bytes), stored at map of the protocol node file, as copied
- * runs (zero ranges checked through the file's mapping): false when it cannot be mapped. */
+ * runs (zero ranges checked through the file's mapping): false when it cannot be mapped or
+ * the file shrank while it was read (the caller then reads it the usual way). */
 static bool convert_plan_copy(ConvertState *s, GArray *runs, BlockDriverState *file,
                               int64_t map, int64_t offset, int64_t bytes)
 {
     uint64_t map_len;
     const uint8_t *view = bdrv_map_host(file, &map_len);
+    guint planned = runs->len;
+    sigjmp_buf jmp;
 
     if (!view || map < 0 || (uint64_t)map > map_len || (uint64_t)bytes > map_len - map) {
         return false;
     }
+    if (sigsetjmp(jmp, 0)) {
+        convert_sigbus_jmp = NULL;
+        g_array_set_size(runs, planned);
+        return false;
+    }
+    convert_sigbus_jmp = &jmp;
     convert_split_data(s, runs, view + map, offset, bytes, RUN_COPY);
+    convert_sigbus_jmp = NULL;
     return true;
 }
 
@@ -1475,7 +1502,10 @@ static int convert_run(ConvertState *s, int nb_workers)
 {
     pthread_t threads[CONVERT_MAX_WORKERS];
     int started = 0;
+    struct sigaction sa = { .sa_sigaction = convert_sigbus, .sa_flags = SA_SIGINFO };
 
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->turn, NULL);
     s->window = 2 * MAX(nb_workers, 1);
