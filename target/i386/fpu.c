@@ -429,7 +429,7 @@ static F80 f_div(Fpu *F, F80 ra, F80 rb)
         return make_inf(s);
     }
     if (b.k == K_ZERO) {
-        F->exc |= FE_ZE;
+        F->exc = (F->exc & ~FE_DE) | FE_ZE;   /* outranks a denormal dividend */
         return make_inf(s);
     }
     if (a.k == K_ZERO || b.k == K_INF) {
@@ -1014,10 +1014,12 @@ static bool fpu_reg(Fpu *F, unsigned opc, unsigned reg, unsigned i)
             }
             break;
         case 4:
+            /* FCHS and FABS of an empty register: the indefinite as it is */
             a = st_get(F, 0);
+            bool empty = !st_valid(F, 0);
             switch (i) {
-            case 0: a.se ^= 0x8000; st_set(F, 0, a); return true;   /* FCHS */
-            case 1: a.se &= 0x7fff; st_set(F, 0, a); return true;   /* FABS */
+            case 0: a.se ^= empty ? 0 : 0x8000; st_set(F, 0, a); return true;   /* FCHS */
+            case 1: a.se &= empty ? 0xffff : 0x7fff; st_set(F, 0, a); return true; /* FABS */
             case 4:                                                 /* FTST */
                 set_cc(F, f_cmp(F, a, make_zero(false), true));
                 return true;
@@ -1037,7 +1039,7 @@ static bool fpu_reg(Fpu *F, unsigned opc, unsigned reg, unsigned i)
                 }
                 F->exc &= ~(FE_IE | FS_SF);
                 env->fx.fsw = (env->fx.fsw & ~(FS_C0 | FS_C2 | FS_C3)) | c;
-                F->c1 = a.se >> 15;
+                F->c1 = F->r[phys(F, 0)].se >> 15;   /* the sign, of an empty register too */
                 return true;
             }
             default:
