@@ -1716,9 +1716,11 @@ static bool sse_dp(Sse *S, Xmm *d, const Xmm *s, int w)
         prod[i] = (im >> (4 + i)) & 1 ? f_arith(S, FOP_MUL, lane_get(d, w, i),
                                                 lane_get(s, w, i), w) : 0;
     }
-    uint64_t sum;
+    uint64_t sum, sum1 = 0;
     if (w == 64) {
+        /* as the CPU does: lane i adds product i first (its NaN wins over the other's) */
         sum = f_arith(S, FOP_ADD, prod[0], prod[1], w);
+        sum1 = f_arith(S, FOP_ADD, prod[1], prod[0], w);
     } else {
         uint64_t t1 = f_arith(S, FOP_ADD, prod[0], prod[1], w);
         uint64_t t2 = f_arith(S, FOP_ADD, prod[2], prod[3], w);
@@ -1728,7 +1730,7 @@ static bool sse_dp(Sse *S, Xmm *d, const Xmm *s, int w)
         return false;
     }
     for (unsigned i = 0; i < lanes; i++) {
-        lane_set(d, w, i, (im >> i) & 1 ? sum : 0);
+        lane_set(d, w, i, (im >> i) & 1 ? (w == 64 && i ? sum1 : sum) : 0);
     }
     return true;
 }
