@@ -1716,21 +1716,25 @@ static bool sse_dp(Sse *S, Xmm *d, const Xmm *s, int w)
         prod[i] = (im >> (4 + i)) & 1 ? f_arith(S, FOP_MUL, lane_get(d, w, i),
                                                 lane_get(s, w, i), w) : 0;
     }
-    uint64_t sum, sum1 = 0;
-    if (w == 64) {
-        /* as the CPU does: lane i adds product i first (its NaN wins over the other's) */
-        sum = f_arith(S, FOP_ADD, prod[0], prod[1], w);
-        sum1 = f_arith(S, FOP_ADD, prod[1], prod[0], w);
-    } else {
-        uint64_t t1 = f_arith(S, FOP_ADD, prod[0], prod[1], w);
-        uint64_t t2 = f_arith(S, FOP_ADD, prod[2], prod[3], w);
-        sum = f_arith(S, FOP_ADD, t1, t2, w);
+    /* as the CPU orders the sums (it decides which NaN wins): DPPD lane i adds product i
+     * first; DPPS even lanes add products 1 + 0 and 3 + 2, odd lanes 0 + 1 and 2 + 3, and
+     * lanes 0-1 add the low pair's sum first, lanes 2-3 the high pair's */
+    uint64_t sum[4];
+    for (unsigned i = 0; i < lanes; i++) {
+        if (w == 64) {
+            sum[i] = f_arith(S, FOP_ADD, prod[i], prod[i ^ 1], w);
+        } else {
+            unsigned lo = (i & 1) ? 0 : 1;
+            uint64_t t1 = f_arith(S, FOP_ADD, prod[lo], prod[lo ^ 1], w);
+            uint64_t t2 = f_arith(S, FOP_ADD, prod[lo + 2], prod[(lo + 2) ^ 1], w);
+            sum[i] = i < 2 ? f_arith(S, FOP_ADD, t1, t2, w) : f_arith(S, FOP_ADD, t2, t1, w);
+        }
     }
     if (!f_commit(S)) {
         return false;
     }
     for (unsigned i = 0; i < lanes; i++) {
-        lane_set(d, w, i, (im >> i) & 1 ? (w == 64 && i ? sum1 : sum) : 0);
+        lane_set(d, w, i, (im >> i) & 1 ? sum[i] : 0);
     }
     return true;
 }

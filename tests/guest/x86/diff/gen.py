@@ -1158,8 +1158,24 @@ EXC_OPS = [("0f59", "mulps", 32), ("f30f59", "mulss", 32), ("f30f58", "addss", 3
            ("660f5a", "cvtpd2ps", 64), ("f20f5a", "cvtsd2ss", 64)]
 
 
+DP_F32 = [0x7fc00001, 0x7fc00002, 0xffc00003, 0x7f800004, 0x3f800000, 0x7f800000, 0xff800000,
+          0, 0x00000001]
+DP_F64 = [0x7ff8000000000001, 0xfff8000000000002, 0x7ff0000000000003, 0x3ff0000000000000,
+          0x7ff0000000000000, 0xfff0000000000000, 0, 1]
+
+
 def gen_sse_exc(rng, case):
-    """Overflow and underflow with OE/UE unmasked: #XM, and which of OE, UE, PE it reports."""
+    """Overflow and underflow with OE/UE unmasked: #XM, and which of OE, UE, PE it reports;
+    DPPS/DPPD with several NaN products (the order of the CPU's sums picks the NaN)."""
+    if rng.random() < 0.3:
+        w = rng.choice([32, 64])
+        for off in range(160, 192, w // 8):
+            struct.pack_into("<I" if w == 32 else "<Q", case.fx, off,
+                             rng.choice(DP_F32 if w == 32 else DP_F64))
+        imm = rng.randrange(256)
+        case.emit(b"\x66\x0f\x3a" + (b"\x40" if w == 32 else b"\x41") + b"\xc1" + bytes([imm]),
+                  "dpp%s xmm0, xmm1, %#x" % ("s" if w == 32 else "d", imm))
+        return
     op, name, w = rng.choice(EXC_OPS)
     mx = rng.choice([0x1780, 0x1b80, 0x1380]) | rng.randrange(4) << 13
     struct.pack_into("<I", case.fx, 24, mx)
