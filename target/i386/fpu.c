@@ -1153,6 +1153,8 @@ static bool fprem(Fpu *F, unsigned i, F80 a, U u)
         } else if (u.k == K_INF || v.k == K_ZERO) {
             F->exc |= FE_IE;
             st_set(F, 0, f80_indefinite);
+        } else if (u.k == K_FIN) {
+            st_set(F, 0, canonical(a));   /* by infinity: a, a pseudo-denormal made normal */
         }
         env->fx.fsw &= ~FS_C2;   /* C0 and C3 stay as they were */
         return true;
