@@ -16,6 +16,8 @@
 #define VIRTIO_NET_QUEUE_SIZE 256
 /* Transmit frames sent in one go before the rest of the main loop gets a turn. */
 #define VIRTIO_NET_TX_BURST 256
+/* Most guest memory pieces a transmitted frame is written from without a copy. */
+#define VIRTIO_NET_TX_IOV 64
 /* Largest frame a driver may hand over (64 KiB TSO payload plus headers). */
 #define VIRTIO_NET_MAX_FRAME (65536 + 256)
 #define ETH_HLEN 14
@@ -341,8 +343,18 @@ static bool virtio_net_tso_send(VirtIONet *n, uint8_t *buf, size_t len, const Vi
     return true;
 }
 
+/* Gives a transmitted element back to the driver once its frame was copied out or written. */
+static void virtio_net_tx_release(VirtIONet *n, VirtQueueElement *elem)
+{
+    virtqueue_push(n->tx_vq, elem, 0);
+    g_free(elem);
+    virtio_notify(&n->parent, n->tx_vq);
+}
+
 /* Hands one guest frame (header already split off) to the peer, doing offloads the peer
- * cannot. Returns false when the frame is malformed. *sent is false when the peer queued. */
+ * cannot, and releases elem: a vnet_hdr peer gets the frame straight from guest memory (the
+ * net layer copies it if it queues), the others a copy, made before their receive runs.
+ * Returns false when the frame is malformed. *sent is false when the peer queued. */
 static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr_len,
                                 bool *sent)
 {
@@ -352,18 +364,32 @@ static bool virtio_net_tx_frame(VirtIONet *n, VirtQueueElement *elem, size_t hdr
 
     *sent = true;
     if (out < hdr_len || out - hdr_len > VIRTIO_NET_MAX_FRAME || out - hdr_len < ETH_HLEN) {
+        log_mask_printf(LOG_GUEST_ERROR, "virtio-net: malformed tx frame of %zu bytes "
+                        "dropped\n", out);
+        virtio_net_tx_release(n, elem);
         return false;
     }
     iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, hdr_len);
     len = out - hdr_len;
-    iov_to_buf(elem->out_sg, elem->out_num, hdr_len, n->tx_buf, len);
     if (n->peer_vnet_hdr) {
+        /* The peer takes the frame as it is: written straight from guest memory. */
+        struct iovec frame[VIRTIO_NET_TX_IOV + 1];
+        int cnt = iov_slice(elem->out_sg, elem->out_num, hdr_len, len, frame + 1,
+                            VIRTIO_NET_TX_IOV);
+
+        if (cnt < 0) {
+            iov_to_buf(elem->out_sg, elem->out_num, hdr_len, n->tx_buf, len);
+            frame[1] = (struct iovec){ .iov_base = n->tx_buf, .iov_len = len };
+            cnt = 1;
+        }
         hdr.num_buffers = 0;
-        iov[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
-        iov[1] = (struct iovec){ .iov_base = n->tx_buf, .iov_len = len };
-        *sent = virtio_net_send(n, iov, 2);
+        frame[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+        *sent = virtio_net_send(n, frame, cnt + 1);
+        virtio_net_tx_release(n, elem);
         return true;
     }
+    iov_to_buf(elem->out_sg, elem->out_num, hdr_len, n->tx_buf, len);
+    virtio_net_tx_release(n, elem);
     if ((hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE) {
         uint8_t gso = hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
 
@@ -437,21 +463,15 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
         }
         if (!n->nic->peer || n->nic->link_down) {
             n->nic->stats.tx_dropped++;
+            virtio_net_tx_release(n, elem);
         } else if (!virtio_net_tx_frame(n, elem, hdr_len, &sent)) {
             n->tx_malformed++;
             n->nic->stats.tx_dropped++;
-            log_mask_printf(LOG_GUEST_ERROR, "virtio-net: malformed tx frame of %zu bytes "
-                            "dropped\n", iov_size(elem->out_sg, elem->out_num));
         } else if (!sent) {
             n->tx_waiting = true;
             virtio_queue_set_notification(vq, false);
         }
-        virtqueue_push(vq, elem, 0);
-        g_free(elem);
         count++;
-    }
-    if (count) {
-        virtio_notify(vdev, vq);
     }
     if (count == VIRTIO_NET_TX_BURST && !n->tx_waiting) {
         virtio_net_tx_defer(n);
