@@ -1037,8 +1037,7 @@ typedef struct ConvertState {
     bool writing;             /* in-order mode: a worker is writing ready chunks */
     GPtrArray *spare;         /* ConvertWork buffers not in use */
     int64_t done_bytes;
-    int error;                /* negative errno of the lowest failed chunk */
-    int64_t error_chunk;      /* that chunk's index */
+    int error;                /* first negative errno */
     const char *error_what;
     ImgProgress progress;
 } ConvertState;
@@ -1147,7 +1146,6 @@ typedef struct ConvertCluster {
 typedef struct ConvertWork {
     int64_t start, len;       /* the chunk */
     int ret;                  /* result of planning it */
-    const char *what;         /* "read" or "write" when planning it failed (else NULL) */
     uint8_t *buf;
     GArray *runs;             /* ConvertRun, in offset order */
     uint8_t *cbuf;            /* -c: compressed clusters, one cluster-size slot each */
@@ -1274,7 +1272,7 @@ static int convert_compress_chunk(ConvertState *s, ConvertWork *w, int64_t start
             if (c->len == -ENOSPC) {
                 c->kind = CLUSTER_PLAIN;
             } else if (c->len < 0) {
-                w->what = "write";
+                s->error_what = "write";
                 return (int)c->len;
             } else {
                 c->kind = CLUSTER_COMPRESSED;
@@ -1304,7 +1302,7 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
             /* Compressed clusters are written whole, so their skipped parts are read too. */
             ret = s->compress ? convert_read(s, off, pnum, w->buf + (off - start)) : 0;
             if (ret < 0) {
-                w->what = "read";
+                s->error_what = "read";
                 return ret;
             }
             convert_add_run(w->runs, RUN_SKIP, off, pnum);
@@ -1316,7 +1314,7 @@ static int convert_plan_chunk(ConvertState *s, ConvertWork *w, int64_t start, in
         } else {
             ret = convert_read(s, off, pnum, w->buf + (off - start));
             if (ret < 0) {
-                w->what = "read";
+                s->error_what = "read";
                 return ret;
             }
             if (s->compress) {
@@ -1423,24 +1421,21 @@ static void convert_work_free(gpointer data)
     g_free(w);
 }
 
-/* Writes a planned chunk and accounts for it; lock held on entry and exit. The error of the
- * lowest failed chunk is the one reported, in order or not. */
+/* Writes a planned chunk and accounts for it; lock held on entry and exit. */
 static void convert_finish_chunk(ConvertState *s, ConvertWork *w)
 {
-    int64_t idx = w->start / s->chunk;
-    const char *what = w->what;
     int ret = w->ret;
 
     pthread_mutex_unlock(&s->lock);
     if (ret == 0) {
         ret = convert_write_chunk(s, w, w->start, w->len);
-        what = "write";
+        if (ret < 0) {
+            s->error_what = "write";
+        }
     }
     pthread_mutex_lock(&s->lock);
-    if (ret < 0 && (!s->error || idx < s->error_chunk)) {
+    if (ret < 0 && !s->error) {
         s->error = ret;
-        s->error_chunk = idx;
-        s->error_what = what;
     }
     s->done_bytes += w->len;
     img_progress_print(&s->progress, (double)s->done_bytes * 100.0 / (double)s->total, false);
@@ -1448,9 +1443,8 @@ static void convert_finish_chunk(ConvertState *s, ConvertWork *w)
 }
 
 /* Takes chunks while there are any: plans (reads, compresses) each one, then writes it, in
- * order unless -W or the target is raw. In order, a planned chunk that is not next waits in
- * s->ready and its worker goes on to the next chunk; whoever finds the next chunk ready writes
- * it. After an error, chunks below the failed one are still written (as in order). */
+ * order unless -W. In order, a planned chunk that is not next waits in s->ready and its worker
+ * goes on to the next chunk; whoever finds the next chunk ready writes it. */
 static void *convert_worker(void *opaque)
 {
     ConvertState *s = opaque;
@@ -1474,11 +1468,10 @@ static void *convert_worker(void *opaque)
 
         w->start = idx * s->chunk;
         w->len = MIN(s->chunk, s->total - w->start);
-        w->what = NULL;
         w->ret = convert_plan_chunk(s, w, w->start, w->len);
 
         pthread_mutex_lock(&s->lock);
-        if (s->error && idx > s->error_chunk) {
+        if (s->error) {
             g_ptr_array_add(s->spare, w);
             continue;
         }
@@ -1732,11 +1725,6 @@ static int img_convert(int argc, char **argv)
         }
     }
     s.zero_init = target_is_zero || (!no_create && !s.target_has_backing);
-    /* A raw target maps every offset to itself: its writes need no order, so workers write
-     * (copy) their own chunks instead of queueing them for one in-order writer. */
-    if (!strcmp(out_fmt, "raw")) {
-        s.in_order = false;
-    }
     bdrv_get_info(s.target, &bdi);
     s.cluster_size = bdi.cluster_size > 0 ? bdi.cluster_size : 65536;
     s.chunk = MAX((int64_t)CONVERT_CHUNK, s.cluster_size);
