@@ -394,31 +394,41 @@ STORE_OP(SB, uint8_t, 1, RS2)
 STORE_OP(SH, uint16_t, 2, RS2)
 STORE_OP(SW, uint32_t, 4, RS2)
 STORE_OP(SD, uint64_t, 8, RS2)
-L_LD_PAIR: {
-        uint64_t a_ = RS1 + (uint64_t)op->imm, b_ = RS1 + (uint64_t)op[1].imm;
-        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)];
-        if (likely(e_->tag_r == (a_ & (TB_PAGE_MASK | 7)) &&
-                   (((a_ ^ b_) & TB_PAGE_MASK) | (b_ & 7)) == 0)) {
-            uint64_t v1_ = *(uint64_t *)(a_ + e_->addend);
-            uint64_t v2_ = *(uint64_t *)(b_ + e_->addend);
-            RD = v1_;
-            x[op[1].rd] = v2_;
-            op += 2;
-            DISPATCH();
+L_LD_RUN: {
+        const uint64_t base_ = RS1, a0_ = base_ + (uint64_t)op->imm;
+        TLBEntry *e_ = &dtlb[(a0_ >> 12) & (TLB_SIZE - 1)];
+        if (unlikely(e_->tag_r != (a0_ & (TB_PAGE_MASK | 7)))) {
+            goto L_LD;
         }
-        goto L_LD;
+        const uintptr_t addend_ = e_->addend;
+        const TBOp *end_ = op + op->rs3;
+        do {
+            uint64_t a_ = base_ + (uint64_t)op->imm;
+            if (unlikely((((a_ ^ a0_) & TB_PAGE_MASK) | (a_ & 7)) != 0)) {
+                goto L_LD;
+            }
+            RD = *(uint64_t *)(a_ + addend_);
+            op++;
+        } while (op != end_);
+        DISPATCH();
     }
-L_SD_PAIR: {
-        uint64_t a_ = RS1 + (uint64_t)op->imm, b_ = RS1 + (uint64_t)op[1].imm;
-        TLBEntry *e_ = &dtlb[(a_ >> 12) & (TLB_SIZE - 1)];
-        if (likely(e_->tag_w == (a_ & (TB_PAGE_MASK | 7)) &&
-                   (((a_ ^ b_) & TB_PAGE_MASK) | (b_ & 7)) == 0)) {
-            *(uint64_t *)(a_ + e_->addend) = RS2;
-            *(uint64_t *)(b_ + e_->addend) = x[op[1].rs2];
-            op += 2;
-            DISPATCH();
+L_SD_RUN: {
+        const uint64_t base_ = RS1, a0_ = base_ + (uint64_t)op->imm;
+        TLBEntry *e_ = &dtlb[(a0_ >> 12) & (TLB_SIZE - 1)];
+        if (unlikely(e_->tag_w != (a0_ & (TB_PAGE_MASK | 7)))) {
+            goto L_SD;
         }
-        goto L_SD;
+        const uintptr_t addend_ = e_->addend;
+        const TBOp *end_ = op + op->rs3;
+        do {
+            uint64_t a_ = base_ + (uint64_t)op->imm;
+            if (unlikely((((a_ ^ a0_) & TB_PAGE_MASK) | (a_ & 7)) != 0)) {
+                goto L_SD;
+            }
+            *(uint64_t *)(a_ + addend_) = RS2;
+            op++;
+        } while (op != end_);
+        DISPATCH();
     }
 STORE_OP(FSW, uint32_t, 4, f[op->rs2])
 STORE_OP(FSD, uint64_t, 8, f[op->rs2])

@@ -17,7 +17,7 @@
     X(FP_TO_INT) X(FP_FROM_INT) X(FMV_X_W) X(FMV_X_D) X(FMV_W_X) X(FMV_D_X) \
     X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S) \
     X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D) \
-    X(LD_PAIR) X(SD_PAIR) X(LI_PAIR) \
+    X(LD_RUN) X(SD_RUN) X(LI_PAIR) \
     X(ANDI_BEQ) X(ANDI_BNE) X(ADDI_JALR) X(LI_JALR) X(MV_JAL) X(MV_MV) X(ADDI_SD) \
     X(ADDI_MV) X(ADDI_LI) X(MV_LI) X(LI_LI) X(MV_LD) X(SLLI_ADD) X(SLLI_SRLI) \
     X(LD_ADDI) X(LD_MV) X(LD_LI) X(LD_BEQ) X(LD_BNE) X(LD_ANDI) X(SD_ADDI)
@@ -29,8 +29,9 @@ enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
 /*
  * Pairs of adjacent instructions the decoder fuses (the second op stays in place: the first
  * one's handler does both and skips it, or falls back to doing only its own instruction):
- * LD_PAIR / SD_PAIR are two LDs or two SDs on the same base register (the first LD not
- * writing it), done together when both addresses hit the same TLB page; LI_PAIR is LI
+ * LD_RUN / SD_RUN are rs3 (2 or more) LDs or SDs on the same base register (no LD but the
+ * last writing it), done together while the addresses stay on the first one's TLB page
+ * (the rest from the first that does not, one by one); LI_PAIR is LI
  * followed by ADDI/ADDIW of its destination, with the sum already in imm.
  * A_B (ANDI_BEQ ...) runs op A, then op B through a direct jump instead of a dispatch; when
  * A is an LD or SD that misses the TLB it goes the usual way and B is dispatched after it.

@@ -638,7 +638,7 @@ static bool decode(DisasContext *s, uint32_t insn)
     }
 }
 
-/* Fuses adjacent op pairs of the block: LD_PAIR, SD_PAIR and LI_PAIR first, then A_B. */
+/* Fuses adjacent ops of the block: LD_RUN, SD_RUN and LI_PAIR first, then A_B pairs. */
 static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
 {
     static const uint8_t then[][3] = {
@@ -655,12 +655,18 @@ static void fuse_pairs(TranslationBlock *tb, const void *const *labels)
     _Static_assert(OP_COUNT <= 256, "fusion table holds op numbers in bytes");
     for (unsigned i = 0; i + 1 < tb->nops; i++) {
         TBOp *a = &tb->ops[i], *b = &tb->ops[i + 1];
-        if (a->handler == labels[OP_LD] && b->handler == labels[OP_LD] && a->rs1 == b->rs1 &&
-            a->rd != a->rs1) {
-            a->handler = labels[OP_LD_PAIR];
-        } else if (a->handler == labels[OP_SD] && b->handler == labels[OP_SD] &&
-                   a->rs1 == b->rs1) {
-            a->handler = labels[OP_SD_PAIR];
+        if ((a->handler == labels[OP_LD] || a->handler == labels[OP_SD]) &&
+            b->handler == a->handler && a->rs1 == b->rs1) {
+            bool ld = a->handler == labels[OP_LD];
+            unsigned n = 1;
+            while (i + n < tb->nops && n < UINT8_MAX && tb->ops[i + n].handler == a->handler &&
+                   tb->ops[i + n].rs1 == a->rs1 && !(ld && tb->ops[i + n - 1].rd == a->rs1)) {
+                n++;
+            }
+            if (n >= 2) {
+                a->handler = labels[ld ? OP_LD_RUN : OP_SD_RUN];
+                a->rs3 = (uint8_t)n;
+            }
         } else if (a->handler == labels[OP_LI] && a->rd != 32 && b->rd == a->rd &&
                    b->rs1 == a->rd &&
                    (b->handler == labels[OP_ADDI] || b->handler == labels[OP_ADDIW])) {
