@@ -75,8 +75,11 @@ class Guest:
     def wait_fb(self):
         out = self.sh("for i in $(seq 100); do [ -e /dev/fb0 ] && break; sleep 0.1; done; "
                       "cat /sys/class/graphics/fb0/virtual_size")
-        # Kernel messages on the console (a late "tsc: Refined TSC ..." on pc) may interleave.
-        sizes = re.findall(r"(?m)^(\d+,\d+)$", out)
+        # Kernel messages on the console (a late "tsc: Refined TSC ..." on pc) may interleave,
+        # and so may a prompt with the shell's cursor-position query (ESC [6n) for keys typed
+        # before.
+        out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out)
+        sizes = re.findall(r"(?m)(?:^|\s)(\d+,\d+)$", out)
         assert sizes == ["%d,%d" % (WIDTH, HEIGHT)], out
 
     def paint_bands(self):
