@@ -1,5 +1,7 @@
 /* Translated-block cache: allocation, lookup, chaining and invalidation by physical page. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <glib.h>
 #include "accel/tcg/tcg.h"
 
@@ -28,8 +30,31 @@ void tb_cache_init(TBCache *c, size_t arena_size)
     c->pages = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
+bool tcg_jit_wanted(void)
+{
+    const char *v = getenv("VESSEL_JIT");
+    return !v || strcmp(v, "off") != 0;
+}
+
+bool tb_code_init(TBCache *c, size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        return false;
+    }
+    c->code = p;
+    c->code_size = size;
+    c->code_used = 0;
+    c->jit = true;
+    return true;
+}
+
 void tb_cache_destroy(TBCache *c)
 {
+    if (c->code) {
+        munmap(c->code, c->code_size);
+    }
     g_free(c->arena);
     g_free(c->hash);
     g_hash_table_destroy(c->pages);
@@ -77,6 +102,7 @@ void tb_jc_flush_page(TBCache *c, uint64_t page)
 void tb_flush(TBCache *c)
 {
     c->arena_used = 0;
+    c->code_used = 0;
     memset(c->hash, 0, sizeof(TranslationBlock *) << TB_HASH_BITS);
     g_hash_table_remove_all(c->pages);
     tb_jc_flush(c);

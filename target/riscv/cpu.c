@@ -258,6 +258,10 @@ static bool riscv_cpu_tcg_init(CPUState *cs, Error **errp)
 {
     RISCVCPU *cpu = riscv_cpu(cs);
     cpu->cache = &tcg_vcpu(cs)->cache;
+    if (!cpu->cache->code && riscv_jit_available() && tcg_jit_wanted()) {
+        /* without executable memory the interpreter runs alone */
+        tb_code_init(cpu->cache, RISCV_JIT_ARENA_SIZE);
+    }
     return true;
 }
 

@@ -129,6 +129,14 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
     uint64_t flushes = cache->nr_flushes;
 
 #define DISPATCH() goto *op->handler
+/* Runs tb from its first op, compiling it first once it turned hot. */
+#define ENTER_TB() do { \
+        if (unlikely(tb->jit_countdown) && --tb->jit_countdown == 0) { \
+            riscv_jit_block(cache, tb, labels); \
+        } \
+        op = tb->ops; \
+        DISPATCH(); \
+    } while (0)
 #define NEXT() do { op++; DISPATCH(); } while (0)
 #define PC() (tb->pc + op->pc_off)
 #define NEXT_PC() (tb->pc + op->pc_off + op->ilen)
@@ -143,8 +151,7 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
         env->instret += op->insn_idx + 1u; \
         if (d_ && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) { \
             tb = d_; \
-            op = tb->ops; \
-            DISPATCH(); \
+            ENTER_TB(); \
         } \
         env->pc = t_; \
         last_tb = tb; \
@@ -247,8 +254,7 @@ next_tb:
         log_exec(cs, tb);
     }
     dtlb = env->dtlb;
-    op = tb->ops;
-    DISPATCH();
+    ENTER_TB();
 
 raise:
     env->instret += op->insn_idx;
@@ -270,6 +276,17 @@ store_invalidated:
 fp_illegal:
     ILLEGAL(insn_bits(env, PC()));
 
+L_NATIVE: {
+        uint64_t r_ = ((RiscvJitFn)(uintptr_t)op->imm)(x, dtlb, env);
+        op += r_ >> 2;
+        if (likely((r_ & 3) == RISCV_JIT_NEXT)) {
+            DISPATCH();
+        }
+        if ((r_ & 3) == RISCV_JIT_RAISE) {
+            goto raise;
+        }
+        goto store_invalidated;
+    }
 L_LI: RD = (uint64_t)op->imm; NEXT();
 L_LI_PAIR: RD = (uint64_t)op->imm; op += 2; DISPATCH();
 #define THEN(name) do { op++; goto L_##name; } while (0)
@@ -459,8 +476,7 @@ L_JALR: {
         }
         if (d && !nochain && !__atomic_load_n(&cs->exit_request, __ATOMIC_RELAXED)) {
             tb = d;
-            op = tb->ops;
-            DISPATCH();
+            ENTER_TB();
         }
         env->pc = t;
         last_tb = NULL;

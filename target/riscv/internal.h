@@ -207,6 +207,28 @@ void riscv_pmp_write_addr(CPURISCVState *env, unsigned i, uint64_t val);
 /* translate.c */
 /* The 32-bit equivalent of compressed instruction c, or 0 when c is reserved. */
 uint32_t riscv_rvc_expand(uint32_t c);
+/* Host code of a run of ops (target/riscv/jit.c): called with env->x, env->dtlb and env, it
+ * returns (k << 2) | status: RISCV_JIT_NEXT to dispatch op k of the run next (k = the run's
+ * length, or a taken branch that the interpreter then takes), RISCV_JIT_RAISE when op k
+ * raised (env->exc_* set), RISCV_JIT_INVALIDATED when op k stored into translated code. */
+typedef uint64_t (*RiscvJitFn)(uint64_t *x, TLBEntry *dtlb, CPURISCVState *env);
+#define RISCV_JIT_NEXT 0
+#define RISCV_JIT_RAISE 1
+#define RISCV_JIT_INVALIDATED 2
+/* Shortest run worth a call into host code. */
+#define RISCV_JIT_MIN_RUN 3
+/* Entries into a block before its runs are compiled (code run a few times stays
+ * interpreted: compiling costs more than it saves). */
+#define RISCV_JIT_HOT 32
+/* Host code one block can need at most; the code arena of a vCPU. */
+#define RISCV_JIT_BLOCK_MAX (64u << 10)
+#define RISCV_JIT_ARENA_SIZE (128u << 20)
+/* True when this host has the back end. */
+bool riscv_jit_available(void);
+/* Compiles the runs of integer ops, loads, stores and branches of a block about to be
+ * entered to host code (in place: a run's first op becomes OP_NATIVE); nothing when the
+ * code arena is short of room (the next translation flushes the cache). */
+void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels);
 TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint64_t pc,
                                         const void *const *labels);
 

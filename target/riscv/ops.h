@@ -20,7 +20,8 @@
     X(LD_RUN) X(SD_RUN) X(LI_PAIR) \
     X(ANDI_BEQ) X(ANDI_BNE) X(ADDI_JALR) X(LI_JALR) X(MV_JAL) X(MV_MV) X(ADDI_SD) \
     X(ADDI_MV) X(ADDI_LI) X(MV_LI) X(LI_LI) X(MV_LD) X(SLLI_ADD) X(SLLI_SRLI) \
-    X(LD_ADDI) X(LD_MV) X(LD_LI) X(LD_BEQ) X(LD_BNE) X(LD_ANDI) X(SD_ADDI)
+    X(LD_ADDI) X(LD_MV) X(LD_LI) X(LD_BEQ) X(LD_BNE) X(LD_ANDI) X(SD_ADDI) \
+    X(NATIVE)
 
 #define RISCV_OP_ENUM(name) OP_##name,
 enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
@@ -35,6 +36,8 @@ enum { RISCV_OPS(RISCV_OP_ENUM) OP_COUNT };
  * followed by ADDI/ADDIW of its destination, with the sum already in imm.
  * A_B (ANDI_BEQ ...) runs op A, then op B through a direct jump instead of a dispatch; when
  * A is an LD or SD that misses the TLB it goes the usual way and B is dispatched after it.
+ * NATIVE (target/riscv/jit.c) replaces the first op of a run compiled to host code (imm);
+ * the run's other ops stay as decoded.
  */
 
 /* Immediate-form flag and write flag of OP_CSR (in rs3). */

@@ -726,7 +726,14 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
         return NULL;
     }
     /* at most one op per instruction plus the final GOTO or the cache slot of a final JALR */
-    TranslationBlock *tb = tb_alloc(cache, TB_MAX_INSNS + 1);
+    TranslationBlock *tb = NULL;
+    size_t code_room = 0;
+    if (cache->code) {
+        tb_code_ptr(cache, &code_room);
+    }
+    if (!cache->code || code_room >= RISCV_JIT_BLOCK_MAX) {
+        tb = tb_alloc(cache, TB_MAX_INSNS + 1);
+    }
     if (!tb) {
         tb_flush(cache);
         tb = tb_alloc(cache, TB_MAX_INSNS + 1);
@@ -778,6 +785,7 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
         }
     }
     fuse_pairs(tb, labels);
+    tb->jit_countdown = cache->jit ? RISCV_JIT_HOT : 0;
     tb->size = (uint16_t)(s.pc - pc);
     tb->icount = (uint16_t)s.insn_idx;
     if (!end || s.branch_end) {

@@ -56,6 +56,7 @@ struct TranslationBlock {
     TranslationBlock *jmp_dest[TB_MAX_EXITS];   /* chained successors */
     uint64_t pc;                     /* guest virtual PC of the first instruction */
     uint32_t flags;                  /* target mode bits the translation depends on */
+    uint32_t jit_countdown;          /* entries left before a JIT compiles it (0: never) */
     TBOp ops[];
 };
 
@@ -78,6 +79,9 @@ typedef struct TBCache {
     unsigned jc_log_count;             /* ... and how many (above the size: all of them) */
     uint64_t nr_tbs, nr_flushes;
     uint64_t jc_gen;                   /* changes whenever a jump-cache entry is dropped */
+    uint8_t *code;                     /* host code of a JIT back end (RWX), or NULL */
+    size_t code_size, code_used;       /* emptied with the blocks by tb_flush */
+    bool jit;                          /* new blocks get host code (tests turn it off) */
 } TBCache;
 
 /* The interpreter's per-vCPU data (CPUState.accel_data). */
@@ -137,5 +141,17 @@ void tb_add_jump(TranslationBlock *from, int n, TranslationBlock *to);
  * stay readable until the next tb_flush, so the running block may finish its op. */
 bool tb_invalidate_phys_page(TBCache *c, uint64_t page);
 bool tb_page_has_code(TBCache *c, uint64_t page);
+/* True unless the environment says VESSEL_JIT=off: targets with a JIT back end for this
+ * host then compile hot op sequences to host code. */
+bool tcg_jit_wanted(void);
+/* Gives the cache size bytes of executable memory for host code; false when the host
+ * refuses it (the interpreter then runs alone). */
+bool tb_code_init(TBCache *c, size_t size);
+/* Where the next host code goes and how many bytes fit there. */
+static inline uint8_t *tb_code_ptr(TBCache *c, size_t *room)
+{
+    *room = c->code_size - c->code_used;
+    return c->code + c->code_used;
+}
 
 #endif
