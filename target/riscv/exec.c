@@ -132,7 +132,7 @@ static int riscv_exec_loop(CPUState *cs, const void *const **labels_out)
 /* Runs tb from its first op, compiling it first once it turned hot. */
 #define ENTER_TB() do { \
         if (unlikely(tb->jit_countdown) && --tb->jit_countdown == 0) { \
-            riscv_jit_block(cache, tb, labels); \
+            riscv_jit_block(env, cache, tb, labels); \
         } \
         op = tb->ops; \
         DISPATCH(); \
@@ -278,11 +278,21 @@ fp_illegal:
 
 L_NATIVE: {
         uint64_t r_ = ((RiscvJitFn)(uintptr_t)op->imm)(x, dtlb, env);
-        op += r_ >> 2;
-        if (likely((r_ & 3) == RISCV_JIT_NEXT)) {
+        switch (r_ & 7) {
+        case RISCV_JIT_ENTER:
+            tb = (TranslationBlock *)(uintptr_t)(r_ & ~7ull);
+            ENTER_TB();
+        case RISCV_JIT_EXIT:
+            last_slot = (int)(r_ >> 3);
+            last_tb = last_slot < TB_MAX_EXITS ? env->jit_tb : NULL;
+            goto next_tb;
+        }
+        tb = env->jit_tb;
+        op = (const TBOp *)(uintptr_t)(r_ & ~7ull);
+        if (likely((r_ & 7) == RISCV_JIT_NEXT)) {
             DISPATCH();
         }
-        if ((r_ & 3) == RISCV_JIT_RAISE) {
+        if ((r_ & 7) == RISCV_JIT_RAISE) {
             goto raise;
         }
         goto store_invalidated;

@@ -125,6 +125,7 @@ typedef struct CPURISCVState {
     /* pending exception (set by helpers that fail) */
     uint64_t exc_cause, exc_tval;
     bool tb_invalidated;         /* a store invalidated translated code */
+    void *jit_tb;                /* TranslationBlock JIT host code returned from */
 
     uint64_t (*get_time)(void *opaque);
     void *time_opaque;
@@ -207,14 +208,18 @@ void riscv_pmp_write_addr(CPURISCVState *env, unsigned i, uint64_t val);
 /* translate.c */
 /* The 32-bit equivalent of compressed instruction c, or 0 when c is reserved. */
 uint32_t riscv_rvc_expand(uint32_t c);
-/* Host code of a run of ops (target/riscv/jit.c): called with env->x, env->dtlb and env, it
- * returns (k << 2) | status: RISCV_JIT_NEXT to dispatch op k of the run next (k = the run's
- * length, or a taken branch that the interpreter then takes), RISCV_JIT_RAISE when op k
- * raised (env->exc_* set), RISCV_JIT_INVALIDATED when op k stored into translated code. */
+/* Host code of a run of ops (target/riscv/jit.c), called with env->x, env->dtlb and env.
+ * It returns r: for RISCV_JIT_NEXT, _RAISE and _INVALIDATED (r & 7), r & ~7 is the op of
+ * block env->jit_tb to dispatch next, that raised (env->exc_* set) or that stored into
+ * translated code; for _ENTER, r & ~7 is the block to enter next (its exit counted); for
+ * _EXIT, block env->jit_tb left by its direct exit r >> 3 (TB_MAX_EXITS: not chainable) to
+ * env->pc, its instructions counted. Chained blocks with host code run without returning. */
 typedef uint64_t (*RiscvJitFn)(uint64_t *x, TLBEntry *dtlb, CPURISCVState *env);
 #define RISCV_JIT_NEXT 0
 #define RISCV_JIT_RAISE 1
 #define RISCV_JIT_INVALIDATED 2
+#define RISCV_JIT_ENTER 3
+#define RISCV_JIT_EXIT 4
 /* Shortest run worth a call into host code. */
 #define RISCV_JIT_MIN_RUN 3
 /* Entries into a block before its runs are compiled (code run a few times stays
@@ -228,7 +233,8 @@ bool riscv_jit_available(void);
 /* Compiles the runs of integer ops, loads, stores and branches of a block about to be
  * entered to host code (in place: a run's first op becomes OP_NATIVE); nothing when the
  * code arena is short of room (the next translation flushes the cache). */
-void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels);
+void riscv_jit_block(CPURISCVState *env, TBCache *c, TranslationBlock *tb,
+                     const void *const *labels);
 TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint64_t pc,
                                         const void *const *labels);
 

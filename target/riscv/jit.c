@@ -1,4 +1,4 @@
-/* JIT back end (x86-64 hosts): runs of integer ops in a block become host code. */
+/* JIT back end (x86-64 hosts): the hot parts of a block become host code. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +9,16 @@
 #if defined(__x86_64__)
 
 /*
- * A run is a sequence of ops the block runs one after the other: integer ALU ops, loads,
- * stores and conditional branches (not as its first op). Its code keeps guest registers in
- * env->x (no register allocation): each op loads its sources, computes, stores its result.
- * Loads and stores check the TLB inline like the interpreter and call riscv_load_slow /
- * riscv_store_slow on a miss. A taken branch returns its index, and the interpreter then
- * runs the branch op itself (which leaves the block); an exception or a store into
- * translated code returns the index of its op. The ops of a run stay as decoded, so the
- * interpreter can go on from any of them.
+ * A run is a sequence of a block's ops that host code runs one after the other: integer ALU
+ * ops, loads, stores, conditional branches and the block's direct and indirect exits (JAL,
+ * JALR, the final GOTO). Guest registers stay in env->x (no register allocation): each op
+ * loads its sources, computes and stores its result. Loads and stores check the TLB inline
+ * like the interpreter and call riscv_load_slow / riscv_store_slow on a miss. An exit leaves
+ * like EXIT_TB in exec.c: to the chained successor's host code when it has some (a tail
+ * jump: chained blocks run without returning), else back to the interpreter. An exception,
+ * a store into translated code or an op the JIT does not compile returns to the interpreter
+ * at that op; the ops of a run stay as decoded, so the interpreter can go on from any of
+ * them. Host registers: rbx = env->x, r12 = the data TLB, r13 = env; two stack slots.
  */
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -24,13 +26,13 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 _Static_assert(sizeof(TLBEntry) == 32, "the TLB index is scaled by a shift of 5");
 _Static_assert(offsetof(TLBEntry, tag_r) == 0 && offsetof(TLBEntry, tag_w) == 8 &&
                offsetof(TLBEntry, addend) == 24, "TLB entry layout");
+_Static_assert(_Alignof(TBOp) >= 8, "op pointers carry the status in their low 3 bits");
 
-#define MAX_STUBS TB_MAX_INSNS
+#define MAX_OPS TB_MAX_INSNS
 
 typedef struct Stub {
     uint32_t jcc;      /* offset of the rel32 of the fast path's jne to this stub */
     uint32_t resume;   /* offset to continue at after the slow access */
-    unsigned k;        /* op index in the run */
     const TBOp *op;
     uint8_t kind;
 } Stub;
@@ -39,11 +41,12 @@ typedef struct Jit {
     uint8_t *buf;
     size_t len, cap;
     bool overflow;
-    int xb;            /* host register holding env->x */
-    bool frame;        /* the code saved rbx/r12/r13 and has a stack slot (it calls out) */
-    Stub stubs[MAX_STUBS];
+    CPURISCVState *env;
+    TBCache *cache;
+    TranslationBlock *tb;
+    Stub stubs[MAX_OPS];
     unsigned nstubs;
-    uint32_t exits[2 * MAX_STUBS + TB_MAX_INSNS];  /* rel32 offsets of jumps to the epilogue */
+    uint32_t exits[8 * MAX_OPS];   /* rel32 offsets of jumps to the epilogue */
     unsigned nexits;
 } Jit;
 
@@ -188,12 +191,12 @@ static void mov_ri(Jit *j, int r, uint64_t v)
 
 static void load_x(Jit *j, int r, unsigned reg)
 {
-    op_rm(j, true, 0x8b, r, j->xb, (int32_t)(reg * 8));
+    op_rm(j, true, 0x8b, r, RBX, (int32_t)(reg * 8));
 }
 
 static void store_x(Jit *j, unsigned reg, int r)
 {
-    op_rm(j, true, 0x89, r, j->xb, (int32_t)(reg * 8));
+    op_rm(j, true, 0x89, r, RBX, (int32_t)(reg * 8));
 }
 
 /* rax = sign extension of eax */
@@ -202,18 +205,6 @@ static void sext32(Jit *j)
     op_rr(j, true, 0x63, RAX, RAX);
 }
 
-/* jmp to the epilogue with eax = v */
-static void exit_with(Jit *j, uint32_t v)
-{
-    mov_ri(j, RAX, v);
-    b1(j, 0xe9);
-    if (j->nexits < G_N_ELEMENTS(j->exits)) {
-        j->exits[j->nexits++] = (uint32_t)j->len;
-    } else {
-        j->overflow = true;
-    }
-    b4(j, 0);
-}
 
 static bool is_branch(unsigned kind)
 {
@@ -232,6 +223,12 @@ static bool is_store(unsigned kind)
     return kind == OP_SB || kind == OP_SH || kind == OP_SW || kind == OP_SD;
 }
 
+/* Ops that leave the block: a run ends with them. */
+static bool is_jump(unsigned kind)
+{
+    return kind == OP_GOTO || kind == OP_JAL || kind == OP_JALR;
+}
+
 static bool jit_supported(unsigned kind)
 {
     switch (kind) {
@@ -245,7 +242,7 @@ static bool jit_supported(unsigned kind)
     case OP_MUL: case OP_MULW:
         return true;
     default:
-        return is_branch(kind) || is_load(kind) || is_store(kind);
+        return is_branch(kind) || is_load(kind) || is_store(kind) || is_jump(kind);
     }
 }
 
@@ -263,40 +260,194 @@ static unsigned mem_size(unsigned kind)
     }
 }
 
-/* rax = rax as the load kind's type, extended to 64 bits (value in rax; from [rax] if mem). */
+/* call fn (the frame keeps rsp 16-byte aligned) */
+static void call(Jit *j, const void *fn)
+{
+    mov_ri(j, R11, (uint64_t)(uintptr_t)fn);
+    op_rr(j, false, 0xff, 2, R11);                   /* call r11 */
+}
+
+/* rax = the load kind's value, extended to 64 bits: from [rax] (mem) or from rax. */
 static void load_extend(Jit *j, unsigned kind, bool mem)
 {
-    int base = RAX;
-    switch (kind) {
-    case OP_LB:
-        mem ? op_rm(j, true, 0x0fbe, RAX, base, 0) : op_rr(j, true, 0x0fbe, RAX, RAX);
-        break;
-    case OP_LBU:
-        mem ? op_rm(j, false, 0x0fb6, RAX, base, 0) : op_rr(j, false, 0x0fb6, RAX, RAX);
-        break;
-    case OP_LH:
-        mem ? op_rm(j, true, 0x0fbf, RAX, base, 0) : op_rr(j, true, 0x0fbf, RAX, RAX);
-        break;
-    case OP_LHU:
-        mem ? op_rm(j, false, 0x0fb7, RAX, base, 0) : op_rr(j, false, 0x0fb7, RAX, RAX);
-        break;
-    case OP_LW:
-        mem ? op_rm(j, true, 0x63, RAX, base, 0) : op_rr(j, true, 0x63, RAX, RAX);
-        break;
-    case OP_LWU:
-        mem ? op_rm(j, false, 0x8b, RAX, base, 0) : op_rr(j, false, 0x89, RAX, RAX);
-        break;
-    default:
-        if (mem) {
-            op_rm(j, true, 0x8b, RAX, base, 0);
+    static const struct { uint8_t kind; bool w; uint16_t opc; } ext[] = {
+        { OP_LB, true, 0x0fbe }, { OP_LBU, false, 0x0fb6 }, { OP_LH, true, 0x0fbf },
+        { OP_LHU, false, 0x0fb7 }, { OP_LW, true, 0x63 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(ext); i++) {
+        if (ext[i].kind == kind) {
+            mem ? op_rm(j, ext[i].w, ext[i].opc, RAX, RAX, 0)
+                : op_rr(j, ext[i].w, ext[i].opc, RAX, RAX);
+            return;
         }
-        break;
+    }
+    if (kind == OP_LWU) {
+        mem ? op_rm(j, false, 0x8b, RAX, RAX, 0) : op_rr(j, false, 0x89, RAX, RAX);
+    } else if (mem) {
+        op_rm(j, true, 0x8b, RAX, RAX, 0);           /* LD */
+    }
+}
+
+/* jmp rel32 to the epilogue (linked at the end) */
+static void jmp_epilogue(Jit *j)
+{
+    b1(j, 0xe9);
+    if (j->nexits < G_N_ELEMENTS(j->exits)) {
+        j->exits[j->nexits++] = (uint32_t)j->len;
+    } else {
+        j->overflow = true;
+    }
+    b4(j, 0);
+}
+
+/* Forward jcc/jmp with a rel8 to patch: returns where its displacement is. */
+static size_t jcc8(Jit *j, uint8_t opc)
+{
+    b1(j, opc);
+    b1(j, 0);
+    return j->len - 1;
+}
+
+static void here8(Jit *j, size_t at)
+{
+    if (at < j->cap) {
+        j->buf[at] = (uint8_t)(j->len - at - 1);
+    }
+    if (j->len - at - 1 > 127) {
+        j->overflow = true;          /* never with the sequences below */
+    }
+}
+
+/* Leaves to the interpreter at op with status (NEXT, RAISE or INVALIDATED). */
+static void leave_at(Jit *j, const TBOp *op, unsigned status)
+{
+    mov_ri(j, RAX, (uint64_t)(uintptr_t)j->tb);
+    op_rm(j, true, 0x89, RAX, R13, (int32_t)offsetof(CPURISCVState, jit_tb));
+    mov_ri(j, RAX, (uint64_t)(uintptr_t)op | status);
+    jmp_epilogue(j);
+}
+
+/* env->instret += n */
+static void add_instret(Jit *j, unsigned n)
+{
+    rex(j, true, 0, R13);
+    b1(j, fits8(n) ? 0x83 : 0x81);
+    int32_t disp = (int32_t)offsetof(CPURISCVState, instret);
+    b1(j, (uint8_t)(2 << 6 | (R13 & 7)));            /* mod=10 /0 [r13 + disp32] */
+    b4(j, (uint32_t)disp);
+    fits8(n) ? b1(j, (uint8_t)n) : b4(j, n);
+}
+
+/* Enters block rax (not NULL) unless an exit is requested (then jumps to the rel8 returned):
+ * by a tail jump into its host code, or by returning it to the interpreter. */
+static size_t enter_block(Jit *j)
+{
+    size_t busy;
+
+    mov_ri(j, RCX, (uint64_t)(uintptr_t)&env_cpu(j->env)->parent.exit_request);
+    op_rm(j, false, 0x83, 7, RCX, 0);                 /* cmp dword [rcx], 0 */
+    b1(j, 0);
+    busy = jcc8(j, 0x75);                             /* jne */
+    op_rm(j, true, 0x8b, RCX, RAX, (int32_t)offsetof(TranslationBlock, jit_entry));
+    op_rr(j, true, 0x85, RCX, RCX);                   /* test rcx, rcx */
+    size_t interp = jcc8(j, 0x74);                    /* jz */
+    op_rr(j, false, 0xff, 4, RCX);                    /* jmp rcx */
+    here8(j, interp);
+    alu_ri(j, true, 1, RAX, RISCV_JIT_ENTER);         /* or rax, ENTER */
+    jmp_epilogue(j);
+    return busy;
+}
+
+/* Direct exit n of the block to target, after op (which retires): like EXIT_TB. */
+static void gen_exit(Jit *j, const TBOp *op, unsigned n, uint64_t target)
+{
+    add_instret(j, op->insn_idx + 1u);
+    mov_ri(j, RAX, (uint64_t)(uintptr_t)&j->tb->jmp_dest[n]);
+    op_rm(j, true, 0x8b, RAX, RAX, 0);
+    op_rr(j, true, 0x85, RAX, RAX);                   /* test rax, rax */
+    size_t unchained = jcc8(j, 0x74);
+    size_t busy = enter_block(j);
+    here8(j, unchained);
+    here8(j, busy);
+    mov_ri(j, RAX, target);
+    op_rm(j, true, 0x89, RAX, R13, (int32_t)offsetof(CPURISCVState, pc));
+    mov_ri(j, RAX, (uint64_t)(uintptr_t)j->tb);
+    op_rm(j, true, 0x89, RAX, R13, (int32_t)offsetof(CPURISCVState, jit_tb));
+    mov_ri(j, RAX, (uint64_t)n << 3 | RISCV_JIT_EXIT);
+    jmp_epilogue(j);
+}
+
+/* Block for an indirect jump's target: the JALR's cache slot, refreshed from the jump cache
+ * like L_JALR does; NULL when the target has no block yet. */
+static TranslationBlock *jit_jalr_lookup(TBCache *cache, uint64_t t, TBOp *slot, uint32_t flags)
+{
+    TranslationBlock *d = tb_jc_lookup(cache, t, flags);
+    if (d) {
+        slot->handler = d;
+        slot->imm = (int64_t)t;
+        slot->aux = cache->jc_gen;
+    }
+    return d;
+}
+
+/* JALR: like L_JALR in exec.c, whose target cache is the op after it. */
+static void gen_jalr(Jit *j, const TBOp *op)
+{
+    const TBOp *slot = op + 1;
+    uint64_t next_pc = j->tb->pc + op->pc_off + op->ilen;
+
+    load_x(j, RAX, op->rs1);
+    if (op->imm) {
+        alu_ri(j, true, 0, RAX, (int32_t)op->imm);
+    }
+    alu_ri(j, true, 4, RAX, -2);                      /* and rax, ~1 */
+    op_rm(j, true, 0x89, RAX, RSP, 8);                /* target in the second slot */
+    mov_ri(j, RCX, next_pc);
+    store_x(j, op->rd, RCX);
+    add_instret(j, op->insn_idx + 1u);
+    mov_ri(j, RCX, (uint64_t)(uintptr_t)slot);
+    op_rm(j, true, 0x3b, RAX, RCX, (int32_t)offsetof(TBOp, imm));
+    size_t miss = jcc8(j, 0x75);
+    mov_ri(j, RDX, (uint64_t)(uintptr_t)&j->cache->jc_gen);
+    op_rm(j, true, 0x8b, RDX, RDX, 0);
+    op_rm(j, true, 0x3b, RDX, RCX, (int32_t)offsetof(TBOp, aux));
+    size_t miss2 = jcc8(j, 0x75);
+    op_rm(j, true, 0x8b, RAX, RCX, (int32_t)offsetof(TBOp, handler));
+    size_t hit = jcc8(j, 0xeb);                       /* jmp */
+    here8(j, miss);
+    here8(j, miss2);
+    mov_ri(j, RDI, (uint64_t)(uintptr_t)j->cache);
+    op_rr(j, true, 0x89, RCX, RDX);                   /* mov rdx, rcx (slot) */
+    op_rr(j, true, 0x89, RAX, RSI);                   /* mov rsi, rax (target) */
+    mov_ri(j, RCX, j->tb->flags);
+    call(j, (const void *)jit_jalr_lookup);
+    op_rr(j, true, 0x85, RAX, RAX);
+    size_t none = jcc8(j, 0x74);
+    here8(j, hit);
+    size_t busy = enter_block(j);
+    here8(j, none);
+    here8(j, busy);
+    op_rm(j, true, 0x8b, RAX, RSP, 8);
+    op_rm(j, true, 0x89, RAX, R13, (int32_t)offsetof(CPURISCVState, pc));
+    mov_ri(j, RAX, (uint64_t)TB_MAX_EXITS << 3 | RISCV_JIT_EXIT);
+    jmp_epilogue(j);
+}
+
+/* op reg, [r12 + rdx + disp8]: the TLB entry of the access */
+static void op_tlb(Jit *j, bool w, unsigned opc, int reg, int8_t disp)
+{
+    rex(j, w, reg, R12);
+    opcode(j, opc);
+    b1(j, (uint8_t)((disp ? 1 : 0) << 6 | (reg & 7) << 3 | 4));
+    b1(j, (uint8_t)(RDX << 3 | (R12 & 7)));          /* SIB: scale 1, index rdx, base r12 */
+    if (disp) {
+        b1(j, (uint8_t)disp);
     }
 }
 
 /* Inline TLB check of the access at x[rs1] + imm: rax = host address on a hit; a miss jumps
  * to a stub (recorded) that does the slow access and comes back after the fast path. */
-static void mem_fast(Jit *j, const TBOp *op, unsigned kind, unsigned k)
+static void mem_fast(Jit *j, const TBOp *op, unsigned kind)
 {
     bool store = is_store(kind);
     unsigned size = mem_size(kind);
@@ -306,35 +457,32 @@ static void mem_fast(Jit *j, const TBOp *op, unsigned kind, unsigned k)
         alu_ri(j, true, 0, RAX, (int32_t)op->imm);
     }
     op_rr(j, true, 0x89, RAX, RDX);                  /* mov rdx, rax */
-    shift_ri(j, true, 5, RDX, 12);
-    alu_ri(j, false, 4, RDX, TLB_SIZE - 1);
-    shift_ri(j, false, 4, RDX, 5);
-    op_rr(j, true, 0x01, R12, RDX);                  /* add rdx, r12 */
+    shift_ri(j, true, 5, RDX, 12 - 5);               /* entry offset: page number * 32 ... */
+    alu_ri(j, false, 4, RDX, (TLB_SIZE - 1) << 5);   /* ... modulo the TLB size */
     op_rr(j, true, 0x89, RAX, RCX);                  /* mov rcx, rax */
     alu_ri(j, true, 4, RCX, (int32_t)(TB_PAGE_MASK | (size - 1)));
-    op_rm(j, true, 0x3b, RCX, RDX, store ? 8 : 0);   /* cmp rcx, tag */
+    op_tlb(j, true, 0x3b, RCX, store ? 8 : 0);       /* cmp rcx, tag */
     b1(j, 0x0f);
     b1(j, 0x85);                                     /* jne stub */
     Stub *st = &j->stubs[j->nstubs++];
     st->jcc = (uint32_t)j->len;
-    st->k = k;
     st->op = op;
     st->kind = (uint8_t)kind;
     b4(j, 0);
-    op_rm(j, true, 0x03, RAX, RDX, 24);              /* add rax, addend */
+    op_tlb(j, true, 0x03, RAX, 24);                  /* add rax, addend */
 }
 
-static void gen_load(Jit *j, const TBOp *op, unsigned kind, unsigned k)
+static void gen_load(Jit *j, const TBOp *op, unsigned kind)
 {
-    mem_fast(j, op, kind, k);
+    mem_fast(j, op, kind);
     load_extend(j, kind, true);
     store_x(j, op->rd, RAX);
     j->stubs[j->nstubs - 1].resume = (uint32_t)j->len;
 }
 
-static void gen_store(Jit *j, const TBOp *op, unsigned kind, unsigned k)
+static void gen_store(Jit *j, const TBOp *op, unsigned kind)
 {
-    mem_fast(j, op, kind, k);
+    mem_fast(j, op, kind);
     load_x(j, RCX, op->rs2);
     switch (mem_size(kind)) {
     case 1:
@@ -354,18 +502,9 @@ static void gen_store(Jit *j, const TBOp *op, unsigned kind, unsigned k)
     j->stubs[j->nstubs - 1].resume = (uint32_t)j->len;
 }
 
-/* call fn; the frame keeps rsp 16-byte aligned */
-static void call(Jit *j, const void *fn)
-{
-    mov_ri(j, R11, (uint64_t)(uintptr_t)fn);
-    op_rr(j, false, 0xff, 2, R11);                   /* call r11 */
-}
-
 /* Out of line: the slow access of a TLB miss, then back to the fast path's end. */
 static void gen_stub(Jit *j, const Stub *st)
 {
-    size_t skip;
-
     link_rel32(j, st->jcc, j->len);
     op_rr(j, true, 0x89, R13, RDI);                  /* mov rdi, env */
     op_rr(j, true, 0x89, RAX, RSI);                  /* mov rsi, addr */
@@ -389,13 +528,10 @@ static void gen_stub(Jit *j, const Stub *st)
         call(j, (const void *)riscv_load_slow);
     }
     op_rr(j, false, 0x84, RAX, RAX);                 /* test al, al */
-    b1(j, 0x75);                                     /* jnz ok */
-    skip = j->len;
-    b1(j, 0);
-    exit_with(j, (uint32_t)(st->k << 2 | RISCV_JIT_RAISE));
-    if (skip < j->cap) {
-        j->buf[skip] = (uint8_t)(j->len - skip - 1);
-    }
+    b1(j, 0x0f);
+    b1(j, 0x84);                                     /* jz raise */
+    uint32_t raise = (uint32_t)j->len;
+    b4(j, 0);
     if (is_store(st->kind)) {
         /* cmp byte [r13 + tb_invalidated], 0; je resume */
         op_rm(j, false, 0x80, 7, R13, (int32_t)offsetof(CPURISCVState, tb_invalidated));
@@ -404,7 +540,7 @@ static void gen_stub(Jit *j, const Stub *st)
         b1(j, 0x84);
         b4(j, 0);
         link_rel32(j, (uint32_t)j->len - 4, st->resume);
-        exit_with(j, (uint32_t)(st->k << 2 | RISCV_JIT_INVALIDATED));
+        leave_at(j, st->op, RISCV_JIT_INVALIDATED);
     } else {
         op_rm(j, true, 0x8b, RAX, RSP, 0);           /* mov rax, [rsp] */
         load_extend(j, st->kind, false);
@@ -413,13 +549,15 @@ static void gen_stub(Jit *j, const Stub *st)
         b4(j, 0);
         link_rel32(j, (uint32_t)j->len - 4, st->resume);
     }
+    link_rel32(j, raise, j->len);
+    leave_at(j, st->op, RISCV_JIT_RAISE);
 }
 
 /* x[rd] = x[rs1] OP x[rs2] for the ops whose x86 form is "op r64, r/m64" */
 static void gen_rr(Jit *j, const TBOp *op, unsigned opc, bool w32)
 {
     load_x(j, RAX, op->rs1);
-    op_rm(j, true, opc, RAX, j->xb, (int32_t)(op->rs2 * 8));
+    op_rm(j, true, opc, RAX, RBX, (int32_t)(op->rs2 * 8));
     if (w32) {
         sext32(j);
     }
@@ -442,8 +580,6 @@ static void gen_shift_i(Jit *j, const TBOp *op, int ext, bool w32)
     load_x(j, RAX, op->rs1);
     if (op->imm) {
         shift_ri(j, !w32, ext, RAX, (unsigned)op->imm);
-    } else if (w32) {
-        op_rr(j, false, 0x89, RAX, RAX);             /* mov eax, eax: the 32-bit view */
     }
     if (w32) {
         sext32(j);
@@ -471,35 +607,33 @@ static void gen_set(Jit *j, const TBOp *op, unsigned setcc, bool imm)
     if (imm) {
         alu_ri(j, true, 7, RAX, (int32_t)op->imm);
     } else {
-        op_rm(j, true, 0x3b, RAX, j->xb, (int32_t)(op->rs2 * 8));
+        op_rm(j, true, 0x3b, RAX, RBX, (int32_t)(op->rs2 * 8));
     }
     op_rr(j, false, 0x0f00 | setcc, 0, RAX);
     op_rr(j, false, 0x0fb6, RAX, RAX);
     store_x(j, op->rd, RAX);
 }
 
-/* Taken: leave with the branch's index, so the interpreter takes the exit. */
-static void gen_branch(Jit *j, const TBOp *op, unsigned kind, unsigned k)
+/* A taken branch jumps to its exit code, out of line after the run. */
+static void gen_branch(Jit *j, const TBOp *op, unsigned kind)
 {
-    /* jcc that skips the exit when the branch is not taken */
-    static const uint8_t skip_cc[] = {
-        [OP_BEQ] = 0x75, [OP_BNE] = 0x74, [OP_BLT] = 0x7d, [OP_BGE] = 0x7c,
-        [OP_BLTU] = 0x73, [OP_BGEU] = 0x72,
+    static const uint8_t taken_cc[] = {
+        [OP_BEQ] = 0x84, [OP_BNE] = 0x85, [OP_BLT] = 0x8c, [OP_BGE] = 0x8d,
+        [OP_BLTU] = 0x82, [OP_BGEU] = 0x83,
     };
-    size_t at;
 
     load_x(j, RAX, op->rs1);
-    op_rm(j, true, 0x3b, RAX, j->xb, (int32_t)(op->rs2 * 8));
-    b1(j, skip_cc[kind]);
-    at = j->len;
-    b1(j, 0);
-    exit_with(j, (uint32_t)(k << 2 | RISCV_JIT_NEXT));
-    if (at < j->cap) {
-        j->buf[at] = (uint8_t)(j->len - at - 1);
-    }
+    op_rm(j, true, 0x3b, RAX, RBX, (int32_t)(op->rs2 * 8));
+    b1(j, 0x0f);
+    b1(j, taken_cc[kind]);
+    Stub *st = &j->stubs[j->nstubs++];
+    st->jcc = (uint32_t)j->len;
+    st->op = op;
+    st->kind = (uint8_t)kind;
+    b4(j, 0);
 }
 
-static void gen_op(Jit *j, const TBOp *op, unsigned kind, unsigned k)
+static void gen_op(Jit *j, const TBOp *op, unsigned kind)
 {
     switch (kind) {
     case OP_LI:
@@ -541,75 +675,80 @@ static void gen_op(Jit *j, const TBOp *op, unsigned kind, unsigned k)
     case OP_ORI: gen_ri(j, op, 1, false); break;
     case OP_ANDI: gen_ri(j, op, 4, false); break;
     case OP_XORI: gen_ri(j, op, 6, false); break;
+    case OP_GOTO:
+        gen_exit(j, op, op->rs3, (uint64_t)op->imm);
+        break;
+    case OP_JAL:
+        mov_ri(j, RAX, j->tb->pc + op->pc_off + op->ilen);
+        store_x(j, op->rd, RAX);
+        gen_exit(j, op, op->rs3, (uint64_t)op->imm);
+        break;
+    case OP_JALR:
+        gen_jalr(j, op);
+        break;
     default:
         if (is_branch(kind)) {
-            gen_branch(j, op, kind, k);
+            gen_branch(j, op, kind);
         } else if (is_load(kind)) {
-            gen_load(j, op, kind, k);
+            gen_load(j, op, kind);
         } else {
-            gen_store(j, op, kind, k);
+            gen_store(j, op, kind);
         }
         break;
     }
 }
 
-/* Host code for ops[0..n), or NULL when it does not fit in the code arena. */
-static void *jit_run(TBCache *c, const TBOp *ops, const uint8_t *kinds, unsigned n)
+/* Host code for the run ops[0..n) (kinds: their ops for the JIT); *entry is where chained
+ * blocks jump in (after the prologue). NULL when it does not fit in the code arena. */
+static void *jit_run(Jit *j, const TBOp *ops, const uint8_t *kinds, unsigned n, void **entry)
 {
-    static __thread Jit j;
-    bool calls = false;
-
+    j->buf = tb_code_ptr(j->cache, &j->cap);
+    j->len = 0;
+    j->overflow = false;
+    j->nstubs = j->nexits = 0;
+    b1(j, 0x53);                                     /* push rbx */
+    b1(j, 0x41);
+    b1(j, 0x54);                                     /* push r12 */
+    b1(j, 0x41);
+    b1(j, 0x55);                                     /* push r13 */
+    alu_ri(j, true, 5, RSP, 16);                     /* sub rsp, 16 */
+    op_rr(j, true, 0x89, RDI, RBX);                  /* mov rbx, rdi (x) */
+    op_rr(j, true, 0x89, RSI, R12);                  /* mov r12, rsi (dtlb) */
+    op_rr(j, true, 0x89, RDX, R13);                  /* mov r13, rdx (env) */
+    size_t body = j->len;
     for (unsigned k = 0; k < n; k++) {
-        calls |= is_load(kinds[k]) || is_store(kinds[k]);
-    }
-    j.buf = tb_code_ptr(c, &j.cap);
-    j.len = 0;
-    j.overflow = false;
-    j.nstubs = j.nexits = 0;
-    j.frame = calls;
-    if (calls) {
-        b1(&j, 0x53);                                /* push rbx */
-        b1(&j, 0x41);
-        b1(&j, 0x54);                                /* push r12 */
-        b1(&j, 0x41);
-        b1(&j, 0x55);                                /* push r13 */
-        alu_ri(&j, true, 5, RSP, 16);                /* sub rsp, 16 */
-        op_rr(&j, true, 0x89, RDI, RBX);             /* mov rbx, rdi (x) */
-        op_rr(&j, true, 0x89, RSI, R12);             /* mov r12, rsi (dtlb) */
-        op_rr(&j, true, 0x89, RDX, R13);             /* mov r13, rdx (env) */
-        j.xb = RBX;
-    } else {
-        j.xb = RDI;
-    }
-    for (unsigned k = 0; k < n; k++) {
-        gen_op(&j, &ops[k], kinds[k], k);
+        gen_op(j, &ops[k], kinds[k]);
         k += kinds[k] == OP_LI_PAIR;
     }
-    mov_ri(&j, RAX, (uint64_t)n << 2 | RISCV_JIT_NEXT);
-    size_t epilogue = j.len;
-    if (calls) {
-        alu_ri(&j, true, 0, RSP, 16);                /* add rsp, 16 */
-        b1(&j, 0x41);
-        b1(&j, 0x5d);                                /* pop r13 */
-        b1(&j, 0x41);
-        b1(&j, 0x5c);                                /* pop r12 */
-        b1(&j, 0x5b);                                /* pop rbx */
+    if (!is_jump(kinds[n - 1])) {
+        leave_at(j, &ops[n], RISCV_JIT_NEXT);
     }
-    b1(&j, 0xc3);                                    /* ret */
-    for (unsigned i = 0; i < j.nstubs; i++) {
-        gen_stub(&j, &j.stubs[i]);
+    size_t epilogue = j->len;
+    alu_ri(j, true, 0, RSP, 16);                     /* add rsp, 16 */
+    b1(j, 0x41);
+    b1(j, 0x5d);                                     /* pop r13 */
+    b1(j, 0x41);
+    b1(j, 0x5c);                                     /* pop r12 */
+    b1(j, 0x5b);                                     /* pop rbx */
+    b1(j, 0xc3);                                     /* ret */
+    for (unsigned i = 0; i < j->nstubs; i++) {
+        const Stub *st = &j->stubs[i];
+        if (is_branch(st->kind)) {
+            link_rel32(j, st->jcc, j->len);
+            gen_exit(j, st->op, st->op->rd, (uint64_t)st->op->imm);
+        } else {
+            gen_stub(j, st);
+        }
     }
-    for (unsigned i = 0; i < j.nexits; i++) {
-        link_rel32(&j, j.exits[i], epilogue);
+    for (unsigned i = 0; i < j->nexits; i++) {
+        link_rel32(j, j->exits[i], epilogue);
     }
-    if (j.overflow) {
+    if (j->overflow) {
         return NULL;
     }
-    c->code_used += (j.len + 15) & ~(size_t)15;
-    if (c->code_used > c->code_size) {
-        c->code_used = c->code_size;
-    }
-    return j.buf;
+    j->cache->code_used += (j->len + 15) & ~(size_t)15;
+    *entry = j->buf + body;
+    return j->buf;
 }
 
 typedef struct LabelKind {
@@ -656,9 +795,11 @@ static unsigned base_kind(unsigned kind)
     return kind == OP_NATIVE ? 0xff : kind;
 }
 
-void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels)
+void riscv_jit_block(CPURISCVState *env, TBCache *c, TranslationBlock *tb,
+                     const void *const *labels)
 {
     static gsize init;
+    static __thread Jit j;
     uint8_t kinds[TB_MAX_INSNS + 2];
     /* ops a fused op before them runs with their fields: a run must not start there */
     bool covered[TB_MAX_INSNS + 2] = { false };
@@ -672,10 +813,7 @@ void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels
         g_once_init_leave(&init, 1);
     }
     tb_code_ptr(c, &room);
-    if (room < RISCV_JIT_BLOCK_MAX) {
-        return;
-    }
-    if (tb->nops > G_N_ELEMENTS(kinds)) {
+    if (room < RISCV_JIT_BLOCK_MAX || tb->nops > G_N_ELEMENTS(kinds)) {
         return;
     }
     for (unsigned i = 0; i < tb->nops; i++) {
@@ -687,24 +825,34 @@ void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels
             covered[k] = true;
         }
     }
+    j.env = env;
+    j.cache = c;
+    j.tb = tb;
     for (unsigned i = 0; i < tb->nops;) {
         unsigned n = 0;
-        if (!is_branch(kinds[i]) && !covered[i]) {
-            while (i + n < tb->nops && n < MAX_STUBS && jit_supported(kinds[i + n])) {
+        if (!covered[i]) {
+            while (i + n < tb->nops && n < MAX_OPS && jit_supported(kinds[i + n])) {
                 n++;
+                if (is_jump(kinds[i + n - 1])) {
+                    break;
+                }
             }
         }
         /* an LI_PAIR's ADDI must not run again in the interpreter */
         if (n && kinds[i + n - 1] == OP_LI_PAIR) {
             n--;
         }
-        if (n >= RISCV_JIT_MIN_RUN) {
-            void *code = jit_run(c, &tb->ops[i], &kinds[i], n);
+        if (n >= RISCV_JIT_MIN_RUN || (n && is_jump(kinds[i + n - 1]))) {
+            void *entry;
+            void *code = jit_run(&j, &tb->ops[i], &kinds[i], n, &entry);
             if (!code) {
                 return;
             }
             tb->ops[i].handler = labels[OP_NATIVE];
             tb->ops[i].imm = (int64_t)(uintptr_t)code;
+            if (i == 0) {
+                tb->jit_entry = entry;
+            }
         }
         i += n ? n : 1;
     }
@@ -717,7 +865,8 @@ bool riscv_jit_available(void)
 
 #else
 
-void riscv_jit_block(TBCache *c, TranslationBlock *tb, const void *const *labels)
+void riscv_jit_block(CPURISCVState *env, TBCache *c, TranslationBlock *tb,
+                     const void *const *labels)
 {
 }
 

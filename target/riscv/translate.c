@@ -785,7 +785,8 @@ TranslationBlock *riscv_translate_block(CPURISCVState *env, TBCache *cache, uint
         }
     }
     fuse_pairs(tb, labels);
-    tb->jit_countdown = cache->jit ? RISCV_JIT_HOT : 0;
+    /* logging every block entry needs the interpreter */
+    tb->jit_countdown = cache->jit && !log_enabled(LOG_EXEC | LOG_CPU) ? RISCV_JIT_HOT : 0;
     tb->size = (uint16_t)(s.pc - pc);
     tb->icount = (uint16_t)s.insn_idx;
     if (!end || s.branch_end) {

@@ -57,6 +57,7 @@ struct TranslationBlock {
     uint64_t pc;                     /* guest virtual PC of the first instruction */
     uint32_t flags;                  /* target mode bits the translation depends on */
     uint32_t jit_countdown;          /* entries left before a JIT compiles it (0: never) */
+    void *jit_entry;                 /* JIT host code running it from its first op, or NULL */
     TBOp ops[];
 };
 
