@@ -4,6 +4,8 @@ The emulator is build/vessel, or $VESSEL_TEST_EMULATOR (qemu-system-riscv64 chec
 Timeouts are generous: the interpreter is young.
 """
 
+import hashlib
+import os
 import time
 
 import testlib
@@ -13,9 +15,9 @@ TIMEOUT = 900
 BOOT_TIMEOUT = 300
 
 
-def boot(append, smp=1, console="pty"):
+def boot(append, smp=1, console="pty", env=None):
     testlib.require_riscv_linux()
-    return Vm(testlib.riscv_linux_args(append, smp=smp), console=console)
+    return Vm(testlib.riscv_linux_args(append, smp=smp), console=console, env=env)
 
 
 def check_poweroff(smp):
@@ -56,3 +58,22 @@ def test_idle_guest_costs_little_cpu():
         share = (cpu1 - cpu0) / (t1 - t0)
         print("idle guest: %.2f%% of a core" % (share * 100))
         assert share < 0.02, "idle guest used %.1f%% of a core (limit 2%%)" % (share * 100)
+
+
+def guest_md5_of_busybox(env):
+    """md5sum of /bin/busybox computed by the guest (compute-bound: hot code)."""
+    with boot("", env=env) as vm:
+        vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
+        vm.expect(r"# ", 60)
+        vm.send("for i in 1 2 3; do md5sum /bin/busybox; done; poweroff -f\r")
+        m = vm.expect(r"(?m)^([0-9a-f]{32})  /bin/busybox\r*\n", 120)
+        assert vm.wait(60) == 0
+        return m.group(1)
+
+
+def test_guest_md5_with_and_without_jit():
+    """The same guest result compiled to host code (default) and interpreted only."""
+    with open(os.path.join(testlib.BUILD, "assets", "riscv64", "busybox"), "rb") as f:
+        want = hashlib.md5(f.read()).hexdigest()
+    assert guest_md5_of_busybox(None) == want
+    assert guest_md5_of_busybox(dict(os.environ, VESSEL_JIT="off")) == want
