@@ -11,6 +11,8 @@
 #include <glib-unix.h>
 #include "net/net.h"
 #include "net/backends.h"
+#include "util/bql.h"
+#include "util/mainloop.h"
 
 #define TAP_VNET_HDR_LEN 12
 #define TAP_BUF_SIZE (65536 + TAP_VNET_HDR_LEN)
@@ -97,11 +99,19 @@ static gboolean tap_writable(gint fd, GIOCondition cond, gpointer opaque)
 static ssize_t tap_receive(NetClientState *nc, const struct iovec *iov, int iovcnt)
 {
     TapState *s = (TapState *)nc;
+    /* The host's receive path runs inside the write: vCPUs need not wait for it. */
+    bool unlock = mainloop_is_main_thread() && bql_locked();
     ssize_t n;
 
+    if (unlock) {
+        bql_unlock();
+    }
     do {
         n = writev(s->fd, iov, iovcnt);
     } while (n < 0 && errno == EINTR);
+    if (unlock) {
+        bql_lock();
+    }
     if (n < 0 && errno == EAGAIN) {
         if (!s->write_watch) {
             s->write_watch = g_unix_fd_add(s->fd, G_IO_OUT, tap_writable, s);

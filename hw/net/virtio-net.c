@@ -9,6 +9,7 @@
 #include <glib.h>
 #include "net/virtio-net.h"
 #include "hw/core/qdev.h"
+#include "util/bql.h"
 #include "util/log.h"
 #include "util/mainloop.h"
 #include "util/timer.h"
@@ -445,6 +446,10 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
     if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
         return 0;
     }
+    if (n->tx_busy) {
+        return 0;
+    }
+    n->tx_busy = true;
     virtio_net_apply_offloads(n);
     while (!n->tx_waiting && count < VIRTIO_NET_TX_BURST) {
         VirtQueueElement *elem = virtqueue_pop(vq, sizeof(*elem));
@@ -476,6 +481,8 @@ static unsigned virtio_net_flush_tx(VirtIONet *n, bool defer_heavy)
     if (count == VIRTIO_NET_TX_BURST && !n->tx_waiting) {
         virtio_net_tx_defer(n);
     }
+    n->tx_busy = false;
+    pthread_cond_broadcast(&n->tx_idle);
     return count;
 }
 
@@ -516,12 +523,13 @@ static void virtio_net_tx_done(NetClientState *nc, ssize_t len)
 }
 
 /* The driver queued frames: sent from here unless the main loop owns the queue (a burst
- * being drained, or the peer's queue full), when the notification raced its disabling. */
+ * pending or running, or the peer's queue full), when the notification raced its disabling;
+ * a running burst looks at the queue again before it turns notifications back on. */
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = (VirtIONet *)vdev;
 
-    if (!timer_pending(n->tx_timer) && !n->tx_waiting) {
+    if (!timer_pending(n->tx_timer) && !n->tx_waiting && !n->tx_busy) {
         virtio_net_flush_tx(n, !mainloop_is_main_thread());
     }
 }
@@ -593,6 +601,10 @@ static void virtio_net_device_reset(VirtIODevice *vdev)
 {
     VirtIONet *n = (VirtIONet *)vdev;
 
+    /* A vCPU resetting while the main loop writes a frame waits for the burst to end. */
+    while (n->tx_busy) {
+        bql_cond_wait(&n->tx_idle);
+    }
     n->tx_waiting = false;
     n->offloads_applied = 0;
     timer_del(n->tx_timer);
@@ -677,6 +689,7 @@ static bool virtio_net_realize(Object *obj, Error **errp)
     n->tx_buf = g_malloc(VIRTIO_NET_MAX_FRAME);
     n->seg_buf = g_malloc(VIRTIO_NET_MAX_FRAME);
     n->tx_timer = timer_new(virtio_net_tx_timer, n);
+    bql_cond_init(&n->tx_idle);
 
     virtio_init(vdev, VIRTIO_ID_NET, VIRTIO_NET_CONFIG_SIZE);
     virtio_add_queue(vdev, n->rx_queue_size, virtio_net_handle_rx);
@@ -700,6 +713,7 @@ static void virtio_net_unrealize(Object *obj)
     timer_del(n->tx_timer);
     timer_free(n->tx_timer);
     n->tx_timer = NULL;
+    pthread_cond_destroy(&n->tx_idle);
     g_free(n->tx_buf);
     g_free(n->seg_buf);
     n->tx_buf = n->seg_buf = NULL;

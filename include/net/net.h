@@ -33,7 +33,9 @@ typedef struct NetClientInfo {
     const char *type;         /* "nic", "user", "tap", "socket", "stream", "dgram" */
     size_t size;              /* of the structure that embeds NetClientState first */
     /* Takes one frame from the peer: its size when taken, 0 when it cannot take it now
-     * (it stays queued until net_client_flush), -1 when it is refused (dropped, counted). */
+     * (it stays queued until net_client_flush), -1 when it is refused (dropped, counted).
+     * On the main thread it may release the big lock while writing, so vCPUs keep running:
+     * a sender keeps its own transmit path closed to them until net_send_iov returns. */
     ssize_t (*receive_iov)(NetClientState *nc, const struct iovec *iov, int iovcnt);
     /* False while no frame can be taken; NULL means always. */
     bool (*can_receive)(NetClientState *nc);

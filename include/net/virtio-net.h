@@ -61,6 +61,8 @@ typedef struct VirtIONet {
     size_t hdr_len;            /* virtio_net_hdr size the driver uses (10 or 12) */
     bool peer_vnet_hdr;        /* frames to/from the peer carry a 12-byte header */
     bool tx_waiting;           /* the peer queued our last frame: wait for its sent callback */
+    bool tx_busy;              /* a transmit burst runs (perhaps with the big lock released) */
+    pthread_cond_t tx_idle;    /* signalled when tx_busy drops */
     uint64_t tx_malformed;     /* guest frames dropped as malformed */
     uint64_t offloads_applied; /* guest features last passed to the peer's set_offload */
     uint8_t *tx_buf;           /* one guest frame, gathered for the offload code */
