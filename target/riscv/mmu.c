@@ -433,6 +433,15 @@ static bool mmio_error(CPURISCVState *env, AccessType acc, uint64_t vaddr)
     return raise_fault(env, acc, false, vaddr);
 }
 
+/* True when something (RAM, ROM or a device) answers at physical address pa. */
+static bool phys_mapped(uint64_t pa)
+{
+    FlatView *v = address_space_get_view(&address_space_memory);
+    bool mapped = flatview_lookup(v, pa) != NULL;
+    flatview_unref(v);
+    return mapped;
+}
+
 /* One access that stays within a page. */
 static bool load_page(CPURISCVState *env, uint64_t addr, unsigned size, uint64_t *val)
 {
@@ -535,10 +544,18 @@ bool riscv_store_slow(CPURISCVState *env, uint64_t addr, unsigned size, uint64_t
         uint64_t second = (addr + size - 1) & PAGE_MASK;
         uint64_t pa;
         bool cacheable;
-        if (!riscv_translate(env, addr, ACC_WRITE, env->dmmu_idx, 1, &pa, &cacheable, false) ||
-            !riscv_translate(env, second, ACC_WRITE, env->dmmu_idx, 1, &pa, &cacheable,
+        if (!riscv_translate(env, addr, ACC_WRITE, env->dmmu_idx, 1, &pa, &cacheable, false)) {
+            return false;
+        }
+        if (!phys_mapped(pa)) {
+            return mmio_error(env, ACC_WRITE, addr);
+        }
+        if (!riscv_translate(env, second, ACC_WRITE, env->dmmu_idx, 1, &pa, &cacheable,
                              false)) {
             return false;
+        }
+        if (!phys_mapped(pa)) {
+            return mmio_error(env, ACC_WRITE, second);
         }
         for (unsigned i = 0; i < size; i++) {
             if (!store_page(env, addr + i, 1, (val >> (8 * i)) & 0xff)) {

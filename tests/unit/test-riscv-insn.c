@@ -109,6 +109,17 @@ static const uint32_t prog_jalr[] = {
     0x10500073,  /* wfi */
 };
 
+/* A misaligned SD whose last four bytes lie past the end of RAM. */
+static const uint32_t prog_store_past_ram[] = {
+    0x000802b7,  /* lui t0,0x80 */
+    0x1002829b,  /* addiw t0,t0,256 */
+    0x00c29293,  /* slli t0,t0,0xc */
+    0xffc28293,  /* addi t0,t0,-4 */
+    0xfff00513,  /* li a0,-1 */
+    0x00a2b023,  /* sd a0,0(t0) */
+    0x10500073,  /* wfi */
+};
+
 static const uint32_t prog_misaligned[] = {
     0x000802b7,  /* lui t0,0x80 */
     0x0012829b,  /* addiw t0,t0,1 */
@@ -379,6 +390,20 @@ static void test_misaligned(void)
     g_assert_cmphex(reg("a4"), ==, 0x44556677);
 }
 
+/* A store that faults on its second page leaves the first page untouched. */
+static void test_store_past_ram(void)
+{
+    load_words(prog_store_past_ram, G_N_ELEMENTS(prog_store_past_ram));
+    memset(ram + RAM_SIZE - 4, 0x5a, 4);
+    run();
+    g_assert_cmphex(env->mcause, ==, 7);
+    g_assert_cmphex(env->mepc, ==, RAM_BASE + 5 * 4);
+    g_assert_cmphex(env->mtval, ==, RAM_BASE + RAM_SIZE);
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_cmphex(ram[RAM_SIZE - 4 + i], ==, 0x5a);
+    }
+}
+
 static void test_amo(void)
 {
     load_words(prog_amo, G_N_ELEMENTS(prog_amo));
@@ -463,6 +488,7 @@ int main(int argc, char **argv)
     g_test_add_func("/riscv/alu/corner-cases", test_alu);
     g_test_add_func("/riscv/jalr/low-bit", test_jalr);
     g_test_add_func("/riscv/mem/misaligned", test_misaligned);
+    g_test_add_func("/riscv/mem/store-past-ram", test_store_past_ram);
     g_test_add_func("/riscv/mem/amo-lr-sc", test_amo);
     g_test_add_func("/riscv/mem/self-modifying", test_smc);
     g_test_add_func("/riscv/trap/ecall-from-s", test_ecall_from_s);
