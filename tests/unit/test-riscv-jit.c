@@ -3,9 +3,11 @@
  * the same registers, pc, trap CSRs, instret, RAM and device state. Programs run from RAM at
  * 0x80000000 in M-mode; traps land on a WFI at TRAP_VEC, which halts. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib.h>
 #include "accel/accel.h"
 #include "accel/tcg/tcg.h"
@@ -164,6 +166,7 @@ typedef struct State {
     uint64_t x[32], pc, mcause, mepc, mtval, instret;
     TestDev dev;
     size_t code_used;            /* host code bytes at the end (0 when none was made) */
+    bool expired;                /* stopped after RUN_TIMEOUT seconds without halting */
     uint8_t *ram;                /* RAM_SIZE bytes */
 } State;
 
@@ -178,9 +181,27 @@ static void state_destroy(State *st)
     g_free(st->ram);
 }
 
-/* Runs image (RAM contents) from RAM_BASE with registers regs until the hart halts in WFI,
- * with host code for hot blocks when jit. */
-static void run_image(const uint8_t *image, const uint64_t *regs, bool jit, State *st)
+/* SIGALRM: a run that did not halt in time is stopped (expired), unless alarm_fatal. */
+#define RUN_TIMEOUT 5
+static volatile sig_atomic_t run_expired;
+static volatile sig_atomic_t alarm_fatal;
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "test-riscv-jit: timed out: a hot loop did not stop on "
+                              "exit_request\n";
+    if (alarm_fatal) {
+        ssize_t r = write(2, msg, sizeof(msg) - 1);
+        (void)r;
+        _exit(1);
+    }
+    run_expired = 1;
+    __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
+}
+
+/* Resets the hart to run image (RAM contents) from RAM_BASE with registers regs, with host
+ * code for hot blocks when jit. */
+static void load_image(const uint8_t *image, const uint64_t *regs, bool jit)
 {
     memcpy(ram, image, RAM_SIZE);
     cs->ops->reset(cs);
@@ -189,6 +210,16 @@ static void run_image(const uint8_t *image, const uint64_t *regs, bool jit, Stat
     memcpy(env->x, regs, 32 * sizeof(uint64_t));
     env->x[0] = 0;
     memset(&dev, 0, sizeof(dev));
+    __atomic_store_n(&cs->exit_request, 0, __ATOMIC_RELEASE);
+}
+
+/* Runs image from RAM_BASE with registers regs until the hart halts in WFI, or for at most
+ * RUN_TIMEOUT seconds (see load_image). */
+static void run_image(const uint8_t *image, const uint64_t *regs, bool jit, State *st)
+{
+    load_image(image, regs, jit);
+    run_expired = 0;
+    alarm(RUN_TIMEOUT);
     for (int i = 0;; i++) {
         int r = cs->ops->tcg_exec(cs);
         if (r == ACCEL_EXIT_HALTED) {
@@ -196,7 +227,12 @@ static void run_image(const uint8_t *image, const uint64_t *regs, bool jit, Stat
         }
         g_assert_cmpint(r, ==, ACCEL_EXIT_KICKED);
         g_assert_cmpint(i, <, 1000);
+        if (run_expired) {
+            break;
+        }
     }
+    alarm(0);
+    st->expired = run_expired;
     memcpy(st->x, env->x, sizeof(st->x));
     st->pc = env->pc;
     st->mcause = env->mcause;
@@ -213,6 +249,10 @@ static char *state_diff(const State *a, const State *b)
 {
     GString *s = g_string_new(NULL);
     unsigned nx = 0;
+    if (a->expired || b->expired) {
+        g_string_append_printf(s, "  did not halt within %d s:%s%s\n", RUN_TIMEOUT,
+                               a->expired ? " interpreter" : "", b->expired ? " jit" : "");
+    }
     for (int i = 0; i < 32; i++) {
         if (a->x[i] != b->x[i]) {
             if (!nx) {
@@ -895,14 +935,16 @@ static void test_random(void)
         traps += a.mcause != 0;
         mmio += a.dev.reads + a.dev.writes > 0;
         char *diff = state_diff(&a, &b);
+        bool bad = diff != NULL;
         if (diff) {
-            if (failures++ < 3) {
-                g_printerr("\nJIT differs from the interpreter, program %u:\n%s", i, diff);
-                print_prog(&p, seed);
-            }
+            g_printerr("\nJIT differs from the interpreter, program %u:\n%s", i, diff);
+            print_prog(&p, seed);
             g_free(diff);
         }
         g_rand_free(p.r);
+        if (bad && ++failures == 3) {
+            break;                 /* enough to go on with (and runs that hang take long) */
+        }
     }
     g_test_message("%u programs: %u compiled to host code, %u trapped, %u touched the device",
                    NPROGS, compiled, traps, mmio);
@@ -1179,6 +1221,844 @@ static void test_mmio(void)
     case_destroy(&c);
 }
 
+/* ---- programs with calls, returns and indirect jumps (assembled with labels) ---- */
+
+#define ASM_LINES 3072
+#define ASM_LABELS 256
+#define FUNC_BASE 0x900u             /* functions start after the trap vector */
+#define MAIN_MAX 0x600u              /* main loops end before this offset */
+#define NCALLPROGS 150
+
+/* What a line's label resolves to in its bits. */
+enum { FIX_NONE, FIX_B, FIX_J, FIX_HI, FIX_LO };
+
+typedef struct Line {
+    uint32_t off;                    /* from RAM_BASE */
+    uint32_t bits;
+    uint8_t len;                     /* 2 or 4 */
+    uint8_t fix;                     /* FIX_LO: relative to the line before (its AUIPC) */
+    uint16_t label;
+    int32_t addend;                  /* added to the label's address */
+    char text[44];
+} Line;
+
+typedef struct Asm {
+    GRand *r;
+    uint32_t pc;                     /* offset of the next line */
+    Line line[ASM_LINES];
+    unsigned nlines;
+    uint32_t label[ASM_LABELS];      /* offsets (UINT32_MAX until bound) */
+    unsigned nlabels;
+    uint64_t x[32];                  /* initial registers */
+} Asm;
+
+static Asm *asm_new(guint32 seed)
+{
+    Asm *a = g_new0(Asm, 1);
+    a->r = g_rand_new_with_seed(seed);
+    return a;
+}
+
+static void asm_free(Asm *a)
+{
+    g_rand_free(a->r);
+    g_free(a);
+}
+
+static int arnd(Asm *a, int n)
+{
+    return g_rand_int_range(a->r, 0, n);
+}
+
+static int arnd_range(Asm *a, int lo, int hi)
+{
+    return g_rand_int_range(a->r, lo, hi);
+}
+
+static unsigned asm_label(Asm *a)
+{
+    g_assert_cmpuint(a->nlabels, <, ASM_LABELS);
+    a->label[a->nlabels] = UINT32_MAX;
+    return a->nlabels++;
+}
+
+static void asm_bind(Asm *a, unsigned l)
+{
+    a->label[l] = a->pc;
+}
+
+static uint64_t asm_addr(const Asm *a, unsigned l)
+{
+    g_assert_cmpuint(a->label[l], !=, UINT32_MAX);
+    return RAM_BASE + a->label[l];
+}
+
+static Line *asm_put(Asm *a, uint32_t bits, unsigned len, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static Line *asm_put(Asm *a, uint32_t bits, unsigned len, const char *fmt, ...)
+{
+    g_assert_cmpuint(a->nlines, <, ASM_LINES);
+    Line *ln = &a->line[a->nlines++];
+    memset(ln, 0, sizeof(*ln));
+    ln->off = a->pc;
+    ln->bits = bits;
+    ln->len = (uint8_t)len;
+    va_list ap;
+    va_start(ap, fmt);
+    g_vsnprintf(ln->text, sizeof(ln->text), fmt, ap);
+    va_end(ap);
+    a->pc += len;
+    return ln;
+}
+
+static void asm_c(Asm *a, uint16_t c, uint32_t w, const char *text)
+{
+    g_assert_cmphex(riscv_rvc_expand(c), ==, w);
+    asm_put(a, c, 2, "%s", text);
+}
+
+static uint32_t enc_j_off(int32_t off)
+{
+    uint32_t u = (uint32_t)off;
+    return (u >> 20 & 1) << 31 | (u >> 1 & 0x3ff) << 21 | (u >> 11 & 1) << 20 |
+           (u >> 12 & 0xff) << 12;
+}
+
+static uint32_t jal(unsigned rd, int32_t off)
+{
+    return enc_j_off(off) | rd << 7 | 0x6f;
+}
+
+static uint32_t jalr(unsigned rd, unsigned rs1, int32_t imm)
+{
+    return enc_i(imm, rs1, 0, rd, 0x67);
+}
+
+static uint32_t auipc(unsigned rd, uint32_t imm20)
+{
+    return imm20 << 12 | rd << 7 | 0x17;
+}
+
+static const char *const b_names[8] = { "beq", "bne", "?", "?", "blt", "bge", "bltu", "bgeu" };
+
+static void asm_b(Asm *a, unsigned f3, unsigned rs1, unsigned rs2, unsigned l)
+{
+    Line *ln = asm_put(a, enc_b(0, rs2, rs1, f3), 4, "%s x%u,x%u,L%u", b_names[f3], rs1, rs2, l);
+    ln->fix = FIX_B;
+    ln->label = (uint16_t)l;
+}
+
+static void asm_jal(Asm *a, unsigned rd, unsigned l)
+{
+    Line *ln = asm_put(a, jal(rd, 0), 4, "jal x%u,L%u", rd, l);
+    ln->fix = FIX_J;
+    ln->label = (uint16_t)l;
+}
+
+/* auipc rd; then the I-type op lo (ADDI or JALR, rs1 = rd) completing rd + label + addend. */
+static void asm_pcrel(Asm *a, unsigned rd, unsigned l, int32_t addend, uint32_t lo,
+                      const char *lo_name)
+{
+    Line *hi = asm_put(a, auipc(rd, 0), 4, "auipc x%u,%%hi(L%u%+d)", rd, l, addend);
+    hi->fix = FIX_HI;
+    hi->label = (uint16_t)l;
+    hi->addend = addend;
+    Line *ln = asm_put(a, lo, 4, "%s x%u,%%lo(L%u%+d)(x%u)", lo_name, (lo >> 7) & 31, l,
+                       addend, rd);
+    ln->fix = FIX_LO;
+    ln->label = (uint16_t)l;
+    ln->addend = addend;
+}
+
+/* rd = address of label l plus addend */
+static void asm_la(Asm *a, unsigned rd, unsigned l, int32_t addend)
+{
+    asm_pcrel(a, rd, l, addend, addi(rd, rd, 0), "addi");
+}
+
+/* Resolves the labels and writes the lines into image (zeroed, with the trap vector). */
+static void asm_finish(Asm *a, uint8_t *image)
+{
+    memset(image, 0, RAM_SIZE);
+    uint32_t wfi = WFI;
+    memcpy(image + (TRAP_VEC - RAM_BASE), &wfi, 4);
+    for (unsigned i = 0; i < a->nlines; i++) {
+        Line *ln = &a->line[i];
+        g_assert_true(ln->off + ln->len <= MAX_CODE || ln->off >= TRAP_VEC + 4 - RAM_BASE);
+        g_assert_cmpuint(ln->off + ln->len, <=, DATA_LO - RAM_BASE);
+        if (ln->fix != FIX_NONE) {
+            uint32_t t = a->label[ln->label];
+            g_assert_cmpuint(t, !=, UINT32_MAX);
+            int64_t d = (int64_t)t + ln->addend - (ln->fix == FIX_LO ? ln[-1].off : ln->off);
+            int32_t hi = (int32_t)((d + 0x800) >> 12);
+            switch (ln->fix) {
+            case FIX_B:
+                g_assert_true(d >= -4096 && d < 4096);
+                ln->bits |= enc_b_off((int32_t)d);
+                break;
+            case FIX_J:
+                g_assert_true(d >= -(1 << 20) && d < (1 << 20));
+                ln->bits |= enc_j_off((int32_t)d);
+                break;
+            case FIX_HI:
+                ln->bits |= (uint32_t)hi << 12;
+                break;
+            default:
+                ln->bits |= ((uint32_t)(d - ((int64_t)hi << 12)) & 0xfff) << 20;
+                break;
+            }
+        }
+        memcpy(image + ln->off, &ln->bits, ln->len);
+    }
+}
+
+static void asm_print(const Asm *a, guint32 seed)
+{
+    g_printerr("program (seed %" G_GUINT32_FORMAT "):\n", seed);
+    for (unsigned i = 0; i < a->nlines; i++) {
+        const Line *ln = &a->line[i];
+        for (unsigned l = 0; l < a->nlabels; l++) {
+            if (a->label[l] == ln->off) {
+                g_printerr("L%u:\n", l);
+            }
+        }
+        if (i && ln->off != ln[-1].off + ln[-1].len) {
+            g_printerr("  ...\n");
+        }
+        g_printerr("  %" PRIx64 ":  %0*x  %s\n", (uint64_t)(RAM_BASE + ln->off), ln->len * 2, ln->bits,
+                   ln->text);
+    }
+    g_printerr("initial registers:\n");
+    for (int i = 0; i < 32; i++) {
+        g_printerr("  x%-2d 0x%016" PRIx64 "%s", i, a->x[i], i % 4 == 3 ? "\n" : "");
+    }
+}
+
+/* Register roles in programs with calls: random ops write x0 and x2..x25 only. */
+#define CALL_RD_MAX S9
+#define X_FA S10              /* alternating indirect calls: the first target's base, */
+#define X_FX S11              /* and the first base xor the second one */
+#define X_INNER T3            /* inner loop counter */
+#define X_TGT T4              /* computed jump targets */
+
+static unsigned call_rd(Asm *a)
+{
+    return arnd(a, 20) == 0 ? ZERO : (unsigned)arnd_range(a, SP, CALL_RD_MAX + 1);
+}
+
+/* One random ALU op, load or store on X_BASE. */
+static void asm_random_op(Asm *a)
+{
+    static const struct { const char *name; uint8_t f3, opc, shift; } ri[] = {
+        { "addi", 0, 0x13, 0 }, { "xori", 4, 0x13, 0 }, { "ori", 6, 0x13, 0 },
+        { "andi", 7, 0x13, 0 }, { "slti", 2, 0x13, 0 }, { "sltiu", 3, 0x13, 0 },
+        { "slli", 1, 0x13, 64 }, { "srli", 5, 0x13, 64 }, { "addiw", 0, 0x1b, 0 },
+    };
+    unsigned rd = call_rd(a), rs1 = (unsigned)arnd(a, 32), rs2 = (unsigned)arnd(a, 32);
+    int k = arnd(a, 20);
+    if (k < 7) {
+        const RInsn *t = &alu_rr[arnd(a, G_N_ELEMENTS(alu_rr))];
+        asm_put(a, enc_r(t->f7, rs2, rs1, t->f3, rd, t->opc), 4, "%s x%u,x%u,x%u", t->name,
+                rd, rs1, rs2);
+    } else if (k < 13) {
+        unsigned i = (unsigned)arnd(a, G_N_ELEMENTS(ri));
+        int32_t imm = ri[i].shift ? arnd(a, ri[i].shift) : arnd_range(a, -2048, 2048);
+        asm_put(a, enc_i(imm, rs1, ri[i].f3, rd, ri[i].opc), 4, "%s x%u,x%u,%d", ri[i].name,
+                rd, rs1, imm);
+    } else if (k < 14) {
+        uint32_t imm20 = g_rand_int(a->r) & 0xfffff;
+        asm_put(a, imm20 << 12 | rd << 7 | 0x37, 4, "lui x%u,0x%x", rd, imm20);
+    } else if (k < 15) {
+        const RInsn *t = &alu_other[arnd(a, G_N_ELEMENTS(alu_other))];
+        asm_put(a, enc_r(t->f7, rs2, rs1, t->f3, rd, t->opc), 4, "%s x%u,x%u,x%u", t->name,
+                rd, rs1, rs2);
+    } else if (k < 18) {
+        unsigned i = (unsigned)arnd(a, G_N_ELEMENTS(loads));
+        int32_t off = arnd_range(a, -2048, 2040) & ~((1 << (loads[i].f3 & 3)) - 1);
+        asm_put(a, enc_i(off, X_BASE, loads[i].f3, rd, 0x03), 4, "%s x%u,%d(x%u)",
+                loads[i].name, rd, off, X_BASE);
+    } else {
+        unsigned f3 = (unsigned)arnd(a, 4);
+        int32_t off = arnd_range(a, -2048, 2040) & ~((1 << f3) - 1);
+        asm_put(a, enc_s(off, rs2, X_BASE, f3), 4, "%s x%u,%d(x%u)", stores[f3], rs2, off,
+                X_BASE);
+    }
+}
+
+/* A loop of 2..5 trips over a few random ops (a backward branch inside the body). */
+static void asm_inner_loop(Asm *a)
+{
+    int trips = arnd_range(a, 2, 6);
+    asm_put(a, addi(X_INNER, ZERO, trips), 4, "li x%u,%d", X_INNER, trips);
+    unsigned l = asm_label(a);
+    asm_bind(a, l);
+    for (int n = arnd_range(a, 1, 5); n > 0; n--) {
+        asm_random_op(a);
+    }
+    asm_put(a, addi(X_INNER, X_INNER, -1), 4, "addi x%u,x%u,-1", X_INNER, X_INNER);
+    asm_b(a, 1, X_INNER, ZERO, l);
+}
+
+/* A conditional branch on random registers to label l. */
+static void asm_random_branch(Asm *a, unsigned l)
+{
+    static const uint8_t f3s[] = { 0, 1, 4, 5, 6, 7 };
+    unsigned rs1 = (unsigned)arnd(a, 32);
+    unsigned rs2 = arnd(a, 3) == 0 ? ZERO : arnd(a, 4) == 0 ? rs1 : (unsigned)arnd(a, 32);
+    asm_b(a, f3s[arnd(a, G_N_ELEMENTS(f3s))], rs1, rs2, l);
+}
+
+/* A return to ra in one of its encodings (the odd offset is cleared by JALR). */
+static void asm_ret(Asm *a)
+{
+    switch (arnd(a, 4)) {
+    case 0:
+        asm_c(a, 0x8082, jalr(ZERO, RA, 0), "c.jr x1");
+        break;
+    case 1:
+        asm_put(a, jalr(ZERO, RA, 1), 4, "jalr x0,1(x1)");
+        break;
+    default:
+        asm_put(a, jalr(ZERO, RA, 0), 4, "ret");
+        break;
+    }
+}
+
+/* Leaf function f of funcs[0..n): random ops, inner loops and forward branches, then a return
+ * or a tail jump (direct or through a register) to a later function; long ones run over page
+ * boundaries, with a 4-byte instruction across one now and then. True when f crosses a page
+ * boundary. */
+static bool asm_function(Asm *a, const unsigned *funcs, unsigned f, unsigned n, bool long_one)
+{
+    if (long_one || arnd(a, 3) == 0) {
+        uint32_t before = long_one ? 4 * (uint32_t)arnd_range(a, 1, 200) + 2 * (uint32_t)arnd(a, 2)
+                                   : 2 * (uint32_t)arnd_range(a, 1, 12);
+        uint32_t page = (a->pc & ~0xfffu) + 0x1000;
+        a->pc = page - before >= a->pc ? page - before : page + 0x1000 - before;
+    }
+    uint32_t start = a->pc;
+    asm_bind(a, funcs[f]);
+    int items = long_one ? arnd_range(a, 300, 1100) : arnd_range(a, 1, 12);
+    for (int i = 0; i < items; i++) {
+        int k = arnd(a, 40);
+        if (k < 2) {
+            asm_c(a, 0x0001, addi(ZERO, ZERO, 0), "c.nop");
+        } else if (k < 4 && !long_one) {
+            asm_inner_loop(a);
+        } else if (k < 6) {
+            unsigned l = asm_label(a);
+            asm_random_branch(a, l);
+            for (int m = arnd_range(a, 1, 4); m > 0; m--) {
+                asm_random_op(a);
+            }
+            asm_bind(a, l);
+        } else {
+            asm_random_op(a);
+        }
+    }
+    int end = f + 1 < n ? arnd(a, 8) : 7;
+    unsigned g = f + 1 < n ? (unsigned)arnd_range(a, (int)f + 1, (int)n) : 0;
+    if (end == 0) {
+        asm_jal(a, ZERO, funcs[g]);
+    } else if (end == 1) {
+        asm_la(a, X_TGT, funcs[g], 0);
+        asm_put(a, jalr(ZERO, X_TGT, 0), 4, "jr x%u", X_TGT);
+    } else {
+        asm_ret(a);
+    }
+    return (start ^ (a->pc - 1)) >> 12 != 0;
+}
+
+typedef struct CallProg {
+    unsigned funcs[8];
+    unsigned nfuncs;
+    unsigned fa, fb;                 /* the alternating indirect call's targets */
+    int32_t jimm;                    /* its JALR's offset */
+    unsigned odd;                    /* 1: its targets are odd before JALR clears bit 0 */
+    bool crosses;                    /* a function runs over a page boundary */
+} CallProg;
+
+/* One item of the hot loop's body (depth: nesting inside a forward branch's range). */
+static void asm_loop_item(Asm *a, const CallProg *cp, int depth)
+{
+    unsigned f = cp->funcs[arnd(a, (int)cp->nfuncs)];
+    int k = arnd(a, 40);
+    if (k < 12) {
+        asm_random_op(a);
+    } else if (k < 17) {
+        if (arnd(a, 3) == 0) {         /* the decoder fuses mv + jal */
+            unsigned rd = call_rd(a), rs = (unsigned)arnd(a, 32);
+            asm_put(a, addi(rd, rs, 0), 4, "mv x%u,x%u", rd, rs);
+        }
+        asm_jal(a, RA, f);
+    } else if (k < 19) {
+        asm_pcrel(a, RA, f, 0, jalr(RA, RA, 0), "jalr");        /* call: rd == rs1 */
+    } else if (k < 21) {
+        asm_la(a, X_TGT, f, 0);
+        if (arnd(a, 2)) {
+            asm_c(a, (uint16_t)(0x9002 | X_TGT << 7), jalr(RA, X_TGT, 0), "c.jalr x29");
+        } else {
+            asm_put(a, jalr(RA, X_TGT, 0), 4, "jalr x1,0(x%u)", X_TGT);
+        }
+    } else if (k < 26) {
+        /* X_TGT = the first target while counter & mask is 0, else the second */
+        int mask = 1 << arnd(a, 3);
+        asm_put(a, enc_i(mask, X_COUNT, 7, X_TGT, 0x13), 4, "andi x%u,x%u,%d", X_TGT, X_COUNT,
+                mask);
+        asm_put(a, enc_r(0, X_TGT, ZERO, 3, X_TGT, 0x33), 4, "snez x%u,x%u", X_TGT, X_TGT);
+        asm_put(a, sub(X_TGT, ZERO, X_TGT), 4, "neg x%u,x%u", X_TGT, X_TGT);
+        asm_put(a, and_(X_TGT, X_TGT, X_FX), 4, "and x%u,x%u,x%u", X_TGT, X_TGT, X_FX);
+        asm_put(a, enc_r(0, X_FA, X_TGT, 4, X_TGT, 0x33), 4, "xor x%u,x%u,x%u", X_TGT, X_TGT,
+                X_FA);
+        if (cp->jimm == 0 && arnd(a, 2)) {
+            asm_c(a, (uint16_t)(0x9002 | X_TGT << 7), jalr(RA, X_TGT, 0), "c.jalr x29");
+        } else {
+            asm_put(a, jalr(RA, X_TGT, cp->jimm), 4, "jalr x1,%d(x%u)", cp->jimm, X_TGT);
+        }
+    } else if (k < 30) {
+        asm_inner_loop(a);
+    } else if (k < 35 && depth == 0) {
+        unsigned l = asm_label(a);
+        asm_random_branch(a, l);
+        for (int m = arnd_range(a, 1, 4); m > 0; m--) {
+            asm_loop_item(a, cp, depth + 1);
+        }
+        asm_bind(a, l);
+    } else {
+        /* a forward jump over code never run, linking into x0 or a random register */
+        unsigned l = asm_label(a);
+        asm_jal(a, arnd(a, 2) ? ZERO : call_rd(a), l);
+        for (int m = arnd_range(a, 1, 3); m > 0; m--) {
+            asm_random_op(a);
+        }
+        asm_bind(a, l);
+    }
+}
+
+/* A hot loop at RAM_BASE calling 2..8 leaf functions placed after the trap vector. */
+static void gen_call_prog(Asm *a, CallProg *cp)
+{
+    static const int32_t jimms[] = { 0, 0, 0, -4, 8, 1, 3, -1, 2047, -2048 };
+    memset(cp, 0, sizeof(*cp));
+    cp->nfuncs = (unsigned)arnd_range(a, 2, 9);
+    for (unsigned i = 0; i < cp->nfuncs; i++) {
+        cp->funcs[i] = asm_label(a);
+    }
+    cp->fa = (unsigned)arnd(a, (int)cp->nfuncs);
+    cp->fb = (unsigned)arnd(a, (int)cp->nfuncs);
+    cp->jimm = jimms[arnd(a, G_N_ELEMENTS(jimms))];
+    cp->odd = (unsigned)arnd(a, 2);
+    unsigned loop = asm_label(a);
+    asm_bind(a, loop);
+    for (int n = arnd_range(a, 4, 24); n > 0 && a->pc < MAIN_MAX - 0x100; n--) {
+        asm_loop_item(a, cp, 0);
+    }
+    asm_put(a, addi(X_COUNT, X_COUNT, -1), 4, "addi x31,x31,-1");
+    asm_b(a, 1, X_COUNT, ZERO, loop);
+    asm_put(a, WFI, 4, "wfi");
+    g_assert_cmpuint(a->pc, <=, MAIN_MAX);
+    a->pc = FUNC_BASE;
+    unsigned long_one = (unsigned)arnd(a, (int)cp->nfuncs * 2);
+    for (unsigned i = 0; i < cp->nfuncs; i++) {
+        cp->crosses |= asm_function(a, cp->funcs, i, cp->nfuncs, i == long_one);
+    }
+    for (int i = 1; i < 32; i++) {
+        a->x[i] = pick_value(a->r);
+    }
+    a->x[X_BASE] = DATA_PTR;
+    a->x[X_COUNT] = ITERS;
+}
+
+/* Sets the alternating call's target registers once the labels are bound. */
+static void call_prog_regs(Asm *a, const CallProg *cp)
+{
+    uint64_t ta = asm_addr(a, cp->funcs[cp->fa]) - (uint64_t)(int64_t)cp->jimm + cp->odd;
+    uint64_t tb = asm_addr(a, cp->funcs[cp->fb]) - (uint64_t)(int64_t)cp->jimm + cp->odd;
+    a->x[X_FA] = ta;
+    a->x[X_FX] = ta ^ tb;
+}
+
+/* NCALLPROGS random hot loops with calls, returns, indirect and tail jumps, inner loops and
+ * code across page boundaries, interpreted and with host code; program i uses seed base + i. */
+static void test_calls(void)
+{
+    if (!jit_usable()) {
+        return;
+    }
+    guint32 seed0 = base_seed();
+    uint8_t *image = g_malloc(RAM_SIZE);
+    State a, b;
+    state_init(&a);
+    state_init(&b);
+    unsigned compiled = 0, failures = 0, crossing = 0;
+    uint64_t insns = 0;
+    for (unsigned i = 0; i < NCALLPROGS; i++) {
+        guint32 seed = seed0 + i;
+        Asm *as = asm_new(seed);
+        CallProg cp;
+        gen_call_prog(as, &cp);
+        asm_finish(as, image);
+        call_prog_regs(as, &cp);
+        for (uint64_t x = DATA_LO; x < DATA_HI; x++) {
+            image[x - RAM_BASE] = (uint8_t)g_rand_int(as->r);
+        }
+        crossing += cp.crosses;
+        run_image(image, as->x, false, &a);
+        run_image(image, as->x, true, &b);
+        compiled += b.code_used > 0;
+        insns += a.instret;
+        char *diff = state_diff(&a, &b);
+        /* the generator makes programs that never trap and end in the loop's WFI */
+        if (!diff && (a.mcause != 0 || a.x[X_COUNT] != 0)) {
+            diff = g_strdup_printf("  the program trapped (mcause %" PRIu64 ", mepc 0x%"
+                                   PRIx64 ")\n", a.mcause, a.mepc);
+        }
+        bool bad = diff != NULL;
+        if (diff) {
+            g_printerr("\nJIT differs from the interpreter, call program %u:\n%s", i, diff);
+            asm_print(as, seed);
+            g_free(diff);
+        }
+        asm_free(as);
+        if (bad && ++failures == 3) {
+            break;                 /* enough to go on with (and runs that hang take long) */
+        }
+    }
+    g_test_message("%u call programs: %u compiled to host code, %u with code across pages, "
+                   "%" PRIu64 " instructions each way", NCALLPROGS, compiled, crossing, insns);
+    g_assert_cmpuint(failures, ==, 0);
+    g_assert_cmpuint(compiled, ==, NCALLPROGS);
+    g_assert_cmpuint(crossing, >=, NCALLPROGS / 4);
+    state_destroy(&a);
+    state_destroy(&b);
+    g_free(image);
+    cache->jit = true;
+}
+
+/* Assembles a targeted program and runs it both ways: the two must agree (the program is
+ * printed when they do not) and the JIT must have made host code. */
+static void asm_case_run(Asm *a, Case *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->image = g_malloc(RAM_SIZE);
+    asm_finish(a, c->image);
+    memcpy(c->x, a->x, sizeof(c->x));
+    state_init(&c->interp);
+    state_init(&c->jit);
+    run_image(c->image, c->x, false, &c->interp);
+    run_image(c->image, c->x, true, &c->jit);
+    cache->jit = true;
+    char *diff = state_diff(&c->interp, &c->jit);
+    if (diff) {
+        g_printerr("JIT differs from the interpreter:\n%s", diff);
+        asm_print(a, 0);
+    }
+    g_assert_null(diff);
+    g_assert_cmpuint(c->jit.code_used, >, 0);
+}
+
+/* Stores x7 (a word, or a halfword when half) to X_BASE + (counter == PATCH_TRIP ? x29 : 0),
+ * like (c)'s gadget. */
+#define PATCH_TRIP 40
+static void asm_patch_gadget(Asm *a, bool half)
+{
+    asm_put(a, addi(T0, X_COUNT, -PATCH_TRIP), 4, "addi x5,x31,-%d", PATCH_TRIP);
+    asm_put(a, sltiu(T0, T0, 1), 4, "seqz x5,x5");
+    asm_put(a, sub(T0, ZERO, T0), 4, "neg x5,x5");
+    asm_put(a, and_(T0, T0, X_DELTA), 4, "and x5,x5,x29");
+    asm_put(a, add(T0, T0, X_BASE), 4, "add x5,x5,x30");
+    if (half) {
+        asm_put(a, enc_s(0, T2, T0, 1), 4, "sh x7,0(x5)");
+    } else {
+        asm_put(a, sw(T2, T0, 0), 4, "sw x7,0(x5)");
+    }
+}
+
+/* (e) a hot loop calls f (chained to it, f's return through the JALR target cache); once (the
+ * trip with the counter at PATCH_TRIP) a store rewrites one instruction: the loop's head, f's
+ * entry, f's return (into a jump to g) or the call's return site, with f on the loop's page,
+ * on another one, or across the page boundary (its first instruction, a block of its own
+ * chained from the loop's page, is rewritten by a halfword store to the next page, which
+ * leaves the loop's blocks alone); f called by JAL, by AUIPC+JALR or through a register, the
+ * store in the loop or in f. The old code must not run again. */
+static void test_chain_invalidate(void)
+{
+    if (!jit_usable()) {
+        return;
+    }
+    enum { P_HEAD, P_ENTRY, P_RET, P_SITE, P_COUNT };
+    for (unsigned what = 0; what < P_COUNT; what++) {
+        for (unsigned far = 0; far < 3; far++) {
+            for (unsigned how = 0; how < 3; how++) {
+                for (unsigned in_f = 0; in_f < 2; in_f++) {
+                    Asm *a = asm_new(0);
+                    unsigned lf = asm_label(a), lg = asm_label(a), lret = asm_label(a);
+                    unsigned lsite = asm_label(a), lhead = asm_label(a);
+                    asm_bind(a, lhead);
+                    asm_put(a, addi(A0, A0, 1), 4, "addi x10,x10,1");
+                    if (how == 0) {
+                        asm_jal(a, RA, lf);
+                    } else if (how == 1) {
+                        asm_pcrel(a, RA, lf, 0, jalr(RA, RA, 0), "jalr");
+                    } else {
+                        asm_put(a, jalr(RA, S10, 0), 4, "jalr x1,0(x26)");
+                    }
+                    asm_bind(a, lsite);
+                    asm_put(a, addi(A3, A3, 1), 4, "addi x13,x13,1");
+                    /* all but a JAL for the return differ from the old code in the upper
+                     * half only */
+                    bool half = what != P_RET;
+                    if (!in_f) {
+                        asm_patch_gadget(a, half);
+                    }
+                    asm_put(a, addi(X_COUNT, X_COUNT, -1), 4, "addi x31,x31,-1");
+                    asm_b(a, 1, X_COUNT, ZERO, lhead);
+                    asm_put(a, WFI, 4, "wfi");
+                    a->pc = far == 0 ? FUNC_BASE : far == 1 ? 0x2000 : 0xffe;
+                    asm_bind(a, lf);
+                    asm_put(a, addi(A1, A1, 1), 4, "addi x11,x11,1");
+                    if (far == 2) {
+                        asm_c(a, 0x0001, addi(ZERO, ZERO, 0), "c.nop");
+                    }
+                    asm_put(a, addi(A2, A2, 2), 4, "addi x12,x12,2");
+                    if (in_f) {
+                        asm_patch_gadget(a, half);
+                    }
+                    asm_bind(a, lret);
+                    asm_put(a, jalr(ZERO, RA, 0), 4, "ret");
+                    asm_bind(a, lg);
+                    asm_put(a, addi(A4, A4, 1), 4, "addi x14,x14,1");
+                    asm_put(a, jalr(ZERO, RA, 0), 4, "ret");
+
+                    static const unsigned order[P_COUNT] = { 0, 1, 3, 4 };  /* in a trip */
+                    unsigned gadget_at = in_f ? 2 : 5;
+                    const unsigned at[P_COUNT] = { lhead, lf, lret, lsite };
+                    uint64_t addr = asm_addr(a, at[what]);
+                    uint32_t patched[P_COUNT] = {
+                        addi(A0, A0, 3), addi(A1, A1, 7),
+                        jal(ZERO, (int32_t)(asm_addr(a, lg) - addr)), addi(A3, A3, 5),
+                    };
+                    a->x[X_BASE] = DATA_PTR;
+                    a->x[X_COUNT] = ITERS;
+                    a->x[X_DELTA] = addr + 2 * half - DATA_PTR;
+                    a->x[T2] = half ? patched[what] >> 16 : patched[what];
+                    a->x[S10] = asm_addr(a, lf);
+                    Case c;
+                    asm_case_run(a, &c);
+                    /* the new code runs from the patching trip on when it comes after the
+                     * store in a trip, else from the next one */
+                    uint64_t fresh = order[what] > gadget_at ? PATCH_TRIP : PATCH_TRIP - 1;
+                    uint64_t old = ITERS - fresh;
+                    const State *s = &c.jit;
+                    g_assert_cmphex(s->mcause, ==, 0);
+                    g_assert_cmphex(s->x[X_COUNT], ==, 0);
+                    g_assert_cmphex(s->x[A0], ==, what == P_HEAD ? old + 3 * fresh : ITERS);
+                    g_assert_cmphex(s->x[A1], ==, what == P_ENTRY ? old + 7 * fresh : ITERS);
+                    g_assert_cmphex(s->x[A2], ==, 2 * ITERS);
+                    g_assert_cmphex(s->x[A3], ==, what == P_SITE ? old + 5 * fresh : ITERS);
+                    g_assert_cmphex(s->x[A4], ==, what == P_RET ? fresh : 0);
+                    uint32_t w;
+                    memcpy(&w, s->ram + (addr - RAM_BASE), 4);
+                    g_assert_cmphex(w, ==, patched[what]);
+                    case_destroy(&c);
+                    asm_free(a);
+                }
+            }
+        }
+    }
+}
+
+/* (f) jumps with unusual operands in a hot loop: JALR with rd == rs1 (returning through that
+ * register), odd targets and offsets (bit 0 cleared), AUIPC+JALR on ra, JAL and JALR writing
+ * x0, c.jalr and c.jr. From the trip with the counter at PATCH_TRIP on, the odd indirect call
+ * goes to unmapped memory (an instruction access fault at the target) or, switching, to f5:
+ * host code misses in the JALR's target cache once, and its lookup must leave f5 there. */
+static void test_jalr_operands(void)
+{
+    if (!jit_usable()) {
+        return;
+    }
+    enum { PLAIN, FAULT, SWITCH };
+    const uint64_t hole = 0x1000;             /* nothing is mapped there */
+    for (unsigned mode = PLAIN; mode <= SWITCH; mode++) {
+        Asm *a = asm_new(0);
+        unsigned loop = asm_label(a), f1 = asm_label(a), f2 = asm_label(a);
+        unsigned f3 = asm_label(a), f4 = asm_label(a), f5 = asm_label(a);
+        unsigned skip = asm_label(a), ind = asm_label(a), site1 = asm_label(a);
+        unsigned site2 = asm_label(a);
+        asm_bind(a, loop);
+        asm_la(a, T0, f1, 0);
+        asm_put(a, jalr(T0, T0, 0), 4, "jalr x5,0(x5)");             /* rd == rs1 */
+        asm_bind(a, site1);
+        asm_la(a, T1, f2, 1);                                         /* odd target */
+        if (mode == FAULT) {                                          /* x6 += x29 once */
+            asm_put(a, addi(S2, X_COUNT, -PATCH_TRIP), 4, "addi x18,x31,-%d", PATCH_TRIP);
+            asm_put(a, sltiu(S2, S2, 1), 4, "seqz x18,x18");
+        } else if (mode == SWITCH) {                                  /* x6 += x29 from then */
+            asm_put(a, sltiu(S2, X_COUNT, PATCH_TRIP + 1), 4, "sltiu x18,x31,%d",
+                    PATCH_TRIP + 1);
+        }
+        if (mode != PLAIN) {
+            asm_put(a, sub(S2, ZERO, S2), 4, "neg x18,x18");
+            asm_put(a, and_(S2, S2, X_DELTA), 4, "and x18,x18,x29");
+            asm_put(a, add(T1, T1, S2), 4, "add x6,x6,x18");
+        }
+        asm_put(a, jalr(RA, T1, 0), 4, "jalr x1,0(x6)");
+        asm_bind(a, site2);
+        asm_la(a, T1, f2, -2);
+        asm_put(a, jalr(RA, T1, 3), 4, "jalr x1,3(x6)");              /* odd offset */
+        asm_jal(a, ZERO, skip);                                       /* j */
+        asm_put(a, addi(A5, A5, 1), 4, "addi x15,x15,1");
+        asm_bind(a, skip);
+        asm_la(a, T2, ind, 0);
+        asm_put(a, jalr(ZERO, T2, 0), 4, "jr x7");                    /* JALR writing x0 */
+        asm_put(a, addi(A5, A5, 1), 4, "addi x15,x15,1");
+        asm_bind(a, ind);
+        asm_pcrel(a, RA, f3, 0, jalr(RA, RA, 0), "jalr");             /* call via ra */
+        asm_la(a, T2, f4, 0);
+        asm_c(a, (uint16_t)(0x9002 | T2 << 7), jalr(RA, T2, 0), "c.jalr x7");
+        asm_put(a, jal(ZERO, 4), 4, "j .+4");                         /* JAL writing x0 */
+        asm_put(a, addi(X_COUNT, X_COUNT, -1), 4, "addi x31,x31,-1");
+        asm_b(a, 1, X_COUNT, ZERO, loop);
+        asm_put(a, WFI, 4, "wfi");
+        a->pc = FUNC_BASE;
+        asm_bind(a, f1);
+        asm_put(a, addi(A1, A1, 1), 4, "addi x11,x11,1");
+        asm_put(a, jalr(ZERO, T0, 0), 4, "jr x5");
+        asm_bind(a, f2);
+        asm_put(a, addi(A2, A2, 1), 4, "addi x12,x12,1");
+        asm_put(a, jalr(ZERO, RA, 1), 4, "jalr x0,1(x1)");
+        asm_bind(a, f5);
+        asm_put(a, addi(A6, A6, 1), 4, "addi x16,x16,1");
+        asm_put(a, jalr(ZERO, RA, 0), 4, "ret");
+        a->pc = 0x1ffe;                       /* f3's first instruction crosses a page */
+        asm_bind(a, f3);
+        asm_put(a, addi(A3, A3, 1), 4, "addi x13,x13,1");
+        asm_c(a, 0x8082, jalr(ZERO, RA, 0), "c.jr x1");
+        asm_bind(a, f4);
+        asm_put(a, addi(A4, A4, 1), 4, "addi x14,x14,1");
+        asm_put(a, jalr(RA, RA, 0), 4, "jalr x1,0(x1)");              /* returns, rd == rs1 */
+        a->x[X_BASE] = DATA_PTR;
+        a->x[X_COUNT] = ITERS;
+        a->x[X_DELTA] = (mode == FAULT ? hole : asm_addr(a, f5)) - asm_addr(a, f2);
+        Case c;
+        asm_case_run(a, &c);
+        const State *s = &c.jit;
+        uint64_t trips = mode == FAULT ? ITERS - PATCH_TRIP : ITERS;   /* complete ones */
+        uint64_t to_f5 = mode == SWITCH ? PATCH_TRIP : 0;
+        g_assert_cmphex(s->x[ZERO], ==, 0);
+        g_assert_cmphex(s->x[A5], ==, 0);
+        if (mode == FAULT) {
+            g_assert_cmphex(s->mcause, ==, EXC_INST_ACCESS);
+            g_assert_cmphex(s->mepc, ==, hole);
+            g_assert_cmphex(s->x[X_COUNT], ==, PATCH_TRIP);
+            g_assert_cmphex(s->x[RA], ==, asm_addr(a, site2));
+        } else {
+            g_assert_cmphex(s->mcause, ==, 0);
+            g_assert_cmphex(s->x[RA], ==, asm_addr(a, f4) + 8);
+        }
+        g_assert_cmphex(s->x[T0], ==, asm_addr(a, site1));
+        g_assert_cmphex(s->x[A1], ==, trips + (mode == FAULT));
+        g_assert_cmphex(s->x[A2], ==, 2 * trips - to_f5);
+        g_assert_cmphex(s->x[A3], ==, trips);
+        g_assert_cmphex(s->x[A4], ==, trips);
+        g_assert_cmphex(s->x[A6], ==, to_f5);
+        if (mode == SWITCH) {
+            /* the cache slot is the last op of the block the call ends */
+            TranslationBlock *tb = tb_jc_lookup(cache, asm_addr(a, site1), env->tb_flags);
+            g_assert_nonnull(tb);
+            const TBOp *slot = &tb->ops[tb->nops - 1];
+            g_assert_cmphex((uint64_t)slot->imm, ==, asm_addr(a, f5));
+            g_assert_true(slot->handler ==
+                          tb_jc_lookup(cache, asm_addr(a, f5), env->tb_flags));
+        }
+        case_destroy(&c);
+        asm_free(a);
+    }
+}
+
+/* (g) exit_request set from another thread while a hot loop runs chained in host code (to
+ * itself, or through a call and a return): tcg_exec returns ACCEL_EXIT_KICKED at a block
+ * boundary with registers, pc and instret consistent with the trips made. An alarm fails the
+ * test if the loop never stops. */
+static gpointer kick_thread(gpointer opaque)
+{
+    const uint64_t *goal = opaque;
+    gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (__atomic_load_n(&env->instret, __ATOMIC_RELAXED) < *goal &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(100);
+    }
+    g_usleep(300);
+    __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_exit_request(void)
+{
+    if (!jit_usable()) {
+        return;
+    }
+    alarm_fatal = 1;
+    uint8_t *image = g_malloc(RAM_SIZE);
+    for (unsigned call = 0; call < 2; call++) {
+        Asm *a = asm_new(0);
+        unsigned loop = asm_label(a), f = asm_label(a), site = asm_label(a);
+        asm_bind(a, loop);
+        asm_put(a, addi(A0, A0, 1), 4, "addi x10,x10,1");
+        asm_put(a, addi(A1, A1, 2), 4, "addi x11,x11,2");
+        if (call) {
+            asm_jal(a, RA, f);
+            asm_bind(a, site);
+            asm_put(a, addi(A3, A3, 1), 4, "addi x13,x13,1");
+            asm_b(a, 1, A3, ZERO, loop);
+            a->pc = FUNC_BASE;
+            asm_bind(a, f);
+            asm_put(a, addi(A2, A2, 1), 4, "addi x12,x12,1");
+            asm_put(a, jalr(ZERO, RA, 0), 4, "ret");
+        } else {
+            asm_b(a, 1, A0, ZERO, loop);
+        }
+        asm_finish(a, image);
+        for (unsigned jit = 0; jit < 2; jit++) {
+            load_image(image, a->x, jit);
+            for (unsigned k = 0; k < 4; k++) {
+                uint64_t goal = env->instret + 200000;
+                GThread *t = g_thread_new("kick", kick_thread, &goal);
+                alarm(10);
+                int r = cs->ops->tcg_exec(cs);
+                alarm(0);
+                g_thread_join(t);
+                __atomic_store_n(&cs->exit_request, 0, __ATOMIC_RELEASE);
+                g_assert_cmpint(r, ==, ACCEL_EXIT_KICKED);
+                g_assert_cmpuint(env->instret, >=, goal);
+                uint64_t n = env->x[A0], *x = env->x;
+                g_assert_cmphex(x[A1], ==, 2 * n);
+                g_assert_cmphex(env->mcause, ==, 0);
+                if (!call) {
+                    g_assert_cmphex(env->pc, ==, asm_addr(a, loop));
+                    g_assert_cmpuint(env->instret, ==, 3 * n);
+                } else if (env->pc == asm_addr(a, loop)) {
+                    g_assert_cmpuint(env->instret, ==, 7 * n);
+                    g_assert_true(x[A2] == n && x[A3] == n);
+                } else if (env->pc == asm_addr(a, f)) {
+                    g_assert_cmpuint(env->instret, ==, 7 * n - 4);
+                    g_assert_true(x[A2] == n - 1 && x[A3] == n - 1);
+                } else {
+                    g_assert_cmphex(env->pc, ==, asm_addr(a, site));
+                    g_assert_cmpuint(env->instret, ==, 7 * n - 2);
+                    g_assert_true(x[A2] == n && x[A3] == n - 1);
+                }
+            }
+            g_assert_cmpuint(cache->code_used > 0, ==, jit);
+        }
+        asm_free(a);
+    }
+    alarm_fatal = 0;
+    g_free(image);
+    cache->jit = true;
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1197,11 +2077,16 @@ int main(int argc, char **argv)
     g_assert_nonnull(tcg);
     g_assert_true(tcg->vcpu_init(cs, NULL));
     cache = &tcg_vcpu(cs)->cache;
+    signal(SIGALRM, on_alarm);
 
     g_test_add_func("/riscv-jit/random", test_random);
     g_test_add_func("/riscv-jit/tlb-miss", test_tlb_miss);
     g_test_add_func("/riscv-jit/fault-mid-run", test_fault_mid_run);
     g_test_add_func("/riscv-jit/self-modifying", test_self_modifying);
     g_test_add_func("/riscv-jit/mmio", test_mmio);
+    g_test_add_func("/riscv-jit/calls", test_calls);
+    g_test_add_func("/riscv-jit/chain-invalidate", test_chain_invalidate);
+    g_test_add_func("/riscv-jit/jalr-operands", test_jalr_operands);
+    g_test_add_func("/riscv-jit/exit-request", test_exit_request);
     return g_test_run();
 }
