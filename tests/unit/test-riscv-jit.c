@@ -199,6 +199,11 @@ static void on_alarm(int sig)
     __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
 }
 
+/* While kicking, run_image clears exit_request each time it stops the hart and goes on
+ * (another thread sets it); kicks counts those stops. */
+static bool kicking;
+static unsigned kicks;
+
 /* Resets the hart to run image (RAM contents) from RAM_BASE with registers regs, with host
  * code for hot blocks when jit. */
 static void load_image(const uint8_t *image, const uint64_t *regs, bool jit)
@@ -226,10 +231,15 @@ static void run_image(const uint8_t *image, const uint64_t *regs, bool jit, Stat
             break;
         }
         g_assert_cmpint(r, ==, ACCEL_EXIT_KICKED);
-        g_assert_cmpint(i, <, 1000);
         if (run_expired) {
             break;
         }
+        if (kicking) {
+            kicks++;
+            __atomic_store_n(&cs->exit_request, 0, __ATOMIC_RELEASE);
+            continue;
+        }
+        g_assert_cmpint(i, <, 1000);
     }
     alarm(0);
     st->expired = run_expired;
@@ -1228,6 +1238,7 @@ static void test_mmio(void)
 #define FUNC_BASE 0x900u             /* functions start after the trap vector */
 #define MAIN_MAX 0x600u              /* main loops end before this offset */
 #define NCALLPROGS 150
+#define NKICKED 50
 
 /* What a line's label resolves to in its bits. */
 enum { FIX_NONE, FIX_B, FIX_J, FIX_HI, FIX_LO };
@@ -1678,8 +1689,21 @@ static void call_prog_regs(Asm *a, const CallProg *cp)
     a->x[X_FX] = ta ^ tb;
 }
 
+/* Sets exit_request every few microseconds until *stop. */
+static gpointer kicker_thread(gpointer opaque)
+{
+    const int *stop = opaque;
+    while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+        g_usleep(20);
+        __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
 /* NCALLPROGS random hot loops with calls, returns, indirect and tail jumps, inner loops and
- * code across page boundaries, interpreted and with host code; program i uses seed base + i. */
+ * code across page boundaries, interpreted and with host code; program i uses seed base + i.
+ * The first NKICKED run with host code a third time while another thread keeps setting
+ * exit_request: stopping at any exit and going on must not change the end state. */
 static void test_calls(void)
 {
     if (!jit_usable()) {
@@ -1687,10 +1711,12 @@ static void test_calls(void)
     }
     guint32 seed0 = base_seed();
     uint8_t *image = g_malloc(RAM_SIZE);
-    State a, b;
+    State a, b, k;
     state_init(&a);
     state_init(&b);
+    state_init(&k);
     unsigned compiled = 0, failures = 0, crossing = 0;
+    kicks = 0;
     uint64_t insns = 0;
     for (unsigned i = 0; i < NCALLPROGS; i++) {
         guint32 seed = seed0 + i;
@@ -1708,6 +1734,20 @@ static void test_calls(void)
         compiled += b.code_used > 0;
         insns += a.instret;
         char *diff = state_diff(&a, &b);
+        if (!diff && i < NKICKED) {
+            int stop = 0;
+            GThread *t = g_thread_new("kicker", kicker_thread, &stop);
+            kicking = true;
+            run_image(image, as->x, true, &k);
+            kicking = false;
+            __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+            g_thread_join(t);
+            char *kdiff = state_diff(&a, &k);
+            if (kdiff) {
+                diff = g_strdup_printf("  (with exit_request set now and then)\n%s", kdiff);
+                g_free(kdiff);
+            }
+        }
         /* the generator makes programs that never trap and end in the loop's WFI */
         if (!diff && (a.mcause != 0 || a.x[X_COUNT] != 0)) {
             diff = g_strdup_printf("  the program trapped (mcause %" PRIu64 ", mepc 0x%"
@@ -1725,12 +1765,15 @@ static void test_calls(void)
         }
     }
     g_test_message("%u call programs: %u compiled to host code, %u with code across pages, "
-                   "%" PRIu64 " instructions each way", NCALLPROGS, compiled, crossing, insns);
+                   "%" PRIu64 " instructions each way; %u stops on exit_request", NCALLPROGS,
+                   compiled, crossing, insns, kicks);
     g_assert_cmpuint(failures, ==, 0);
     g_assert_cmpuint(compiled, ==, NCALLPROGS);
     g_assert_cmpuint(crossing, >=, NCALLPROGS / 4);
+    g_assert_cmpuint(kicks, >, 0);
     state_destroy(&a);
     state_destroy(&b);
+    state_destroy(&k);
     g_free(image);
     cache->jit = true;
 }
@@ -1989,7 +2032,7 @@ static gpointer kick_thread(gpointer opaque)
            g_get_monotonic_time() < deadline) {
         g_usleep(100);
     }
-    g_usleep(300);
+    g_usleep(g_random_int_range(0, 300));
     __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -2022,8 +2065,8 @@ static void test_exit_request(void)
         asm_finish(a, image);
         for (unsigned jit = 0; jit < 2; jit++) {
             load_image(image, a->x, jit);
-            for (unsigned k = 0; k < 4; k++) {
-                uint64_t goal = env->instret + 200000;
+            for (unsigned k = 0; k < 16; k++) {
+                uint64_t goal = env->instret + 50000;
                 GThread *t = g_thread_new("kick", kick_thread, &goal);
                 alarm(10);
                 int r = cs->ops->tcg_exec(cs);
