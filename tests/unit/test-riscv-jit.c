@@ -30,6 +30,7 @@
 #define SFENCE_VMA 0x12000073u
 #define MAX_INSNS 80
 #define NPROGS 300
+#define NKICKED 50                          /* programs also run with exit_request kicks */
 
 _Static_assert(RISCV_JIT_HOT + 10 < ITERS, "loops must run hot for a good while");
 
@@ -303,6 +304,38 @@ static char *state_diff(const State *a, const State *b)
         return NULL;
     }
     return g_string_free(s, FALSE);
+}
+
+/* Sets exit_request every few microseconds until *stop. */
+static gpointer kicker_thread(gpointer opaque)
+{
+    const int *stop = opaque;
+    while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+        g_usleep(20);
+        __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+/* Runs image with host code while another thread keeps setting exit_request (the hart stops
+ * at block exits and goes on): what differs from the end state want, NULL when nothing. */
+static char *run_kicked(const uint8_t *image, const uint64_t *regs, const State *want,
+                        State *st)
+{
+    int stop = 0;
+    GThread *t = g_thread_new("kicker", kicker_thread, &stop);
+    kicking = true;
+    run_image(image, regs, true, st);
+    kicking = false;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    g_thread_join(t);
+    char *diff = state_diff(want, st);
+    if (!diff) {
+        return NULL;
+    }
+    char *s = g_strdup_printf("  (with exit_request set now and then)\n%s", diff);
+    g_free(diff);
+    return s;
 }
 
 static bool jit_usable(void)
@@ -920,7 +953,8 @@ static guint32 base_seed(void)
 }
 
 /* NPROGS random programs, each run interpreted and with host code; program i uses seed
- * base + i (VESSEL_JIT_SEED=base+i makes it the first). */
+ * base + i (VESSEL_JIT_SEED=base+i makes it the first). The first NKICKED run with host code
+ * a third time with exit_request set now and then (run_kicked). */
 static void test_random(void)
 {
     if (!jit_usable()) {
@@ -929,10 +963,12 @@ static void test_random(void)
     guint32 seed0 = base_seed();
     g_test_message("seed %" G_GUINT32_FORMAT " (override with VESSEL_JIT_SEED)", seed0);
     uint8_t *image = g_malloc(RAM_SIZE);
-    State a, b;
+    State a, b, k;
     state_init(&a);
     state_init(&b);
+    state_init(&k);
     unsigned compiled = 0, traps = 0, mmio = 0, failures = 0;
+    kicks = 0;
     for (unsigned i = 0; i < NPROGS; i++) {
         guint32 seed = seed0 + i;
         Prog p = { .r = g_rand_new_with_seed(seed) };
@@ -945,6 +981,9 @@ static void test_random(void)
         traps += a.mcause != 0;
         mmio += a.dev.reads + a.dev.writes > 0;
         char *diff = state_diff(&a, &b);
+        if (!diff && i < NKICKED) {
+            diff = run_kicked(image, p.x, &a, &k);
+        }
         bool bad = diff != NULL;
         if (diff) {
             g_printerr("\nJIT differs from the interpreter, program %u:\n%s", i, diff);
@@ -956,8 +995,8 @@ static void test_random(void)
             break;                 /* enough to go on with (and runs that hang take long) */
         }
     }
-    g_test_message("%u programs: %u compiled to host code, %u trapped, %u touched the device",
-                   NPROGS, compiled, traps, mmio);
+    g_test_message("%u programs: %u compiled to host code, %u trapped, %u touched the device; "
+                   "%u stops on exit_request", NPROGS, compiled, traps, mmio, kicks);
     g_assert_cmpuint(failures, ==, 0);
     /* not vacuous: nearly every program got host code, and the gadgets fired */
     g_assert_cmpuint(compiled, >=, NPROGS * 9 / 10);
@@ -965,6 +1004,7 @@ static void test_random(void)
     g_assert_cmpuint(mmio, >, 0);
     state_destroy(&a);
     state_destroy(&b);
+    state_destroy(&k);
     g_free(image);
     cache->jit = true;
 }
@@ -1238,7 +1278,6 @@ static void test_mmio(void)
 #define FUNC_BASE 0x900u             /* functions start after the trap vector */
 #define MAIN_MAX 0x600u              /* main loops end before this offset */
 #define NCALLPROGS 150
-#define NKICKED 50
 
 /* What a line's label resolves to in its bits. */
 enum { FIX_NONE, FIX_B, FIX_J, FIX_HI, FIX_LO };
@@ -1423,9 +1462,9 @@ static void asm_finish(Asm *a, uint8_t *image)
     }
 }
 
-static void asm_print(const Asm *a, guint32 seed)
+static void asm_print(const Asm *a, const char *title)
 {
-    g_printerr("program (seed %" G_GUINT32_FORMAT "):\n", seed);
+    g_printerr("%s:\n", title);
     for (unsigned i = 0; i < a->nlines; i++) {
         const Line *ln = &a->line[i];
         for (unsigned l = 0; l < a->nlabels; l++) {
@@ -1436,8 +1475,8 @@ static void asm_print(const Asm *a, guint32 seed)
         if (i && ln->off != ln[-1].off + ln[-1].len) {
             g_printerr("  ...\n");
         }
-        g_printerr("  %" PRIx64 ":  %0*x  %s\n", (uint64_t)(RAM_BASE + ln->off), ln->len * 2, ln->bits,
-                   ln->text);
+        g_printerr("  %" PRIx64 ":  %0*x  %s\n", (uint64_t)(RAM_BASE + ln->off), ln->len * 2,
+                   ln->bits, ln->text);
     }
     g_printerr("initial registers:\n");
     for (int i = 0; i < 32; i++) {
@@ -1689,21 +1728,10 @@ static void call_prog_regs(Asm *a, const CallProg *cp)
     a->x[X_FX] = ta ^ tb;
 }
 
-/* Sets exit_request every few microseconds until *stop. */
-static gpointer kicker_thread(gpointer opaque)
-{
-    const int *stop = opaque;
-    while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
-        g_usleep(20);
-        __atomic_store_n(&cs->exit_request, 1, __ATOMIC_RELEASE);
-    }
-    return NULL;
-}
-
 /* NCALLPROGS random hot loops with calls, returns, indirect and tail jumps, inner loops and
  * code across page boundaries, interpreted and with host code; program i uses seed base + i.
  * The first NKICKED run with host code a third time while another thread keeps setting
- * exit_request: stopping at any exit and going on must not change the end state. */
+ * exit_request (run_kicked): stopping at any exit and going on must not change the end state. */
 static void test_calls(void)
 {
     if (!jit_usable()) {
@@ -1735,18 +1763,7 @@ static void test_calls(void)
         insns += a.instret;
         char *diff = state_diff(&a, &b);
         if (!diff && i < NKICKED) {
-            int stop = 0;
-            GThread *t = g_thread_new("kicker", kicker_thread, &stop);
-            kicking = true;
-            run_image(image, as->x, true, &k);
-            kicking = false;
-            __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
-            g_thread_join(t);
-            char *kdiff = state_diff(&a, &k);
-            if (kdiff) {
-                diff = g_strdup_printf("  (with exit_request set now and then)\n%s", kdiff);
-                g_free(kdiff);
-            }
+            diff = run_kicked(image, as->x, &a, &k);
         }
         /* the generator makes programs that never trap and end in the loop's WFI */
         if (!diff && (a.mcause != 0 || a.x[X_COUNT] != 0)) {
@@ -1756,7 +1773,9 @@ static void test_calls(void)
         bool bad = diff != NULL;
         if (diff) {
             g_printerr("\nJIT differs from the interpreter, call program %u:\n%s", i, diff);
-            asm_print(as, seed);
+            char *title = g_strdup_printf("program (seed %" G_GUINT32_FORMAT ")", seed);
+            asm_print(as, title);
+            g_free(title);
             g_free(diff);
         }
         asm_free(as);
@@ -1794,7 +1813,7 @@ static void asm_case_run(Asm *a, Case *c)
     char *diff = state_diff(&c->interp, &c->jit);
     if (diff) {
         g_printerr("JIT differs from the interpreter:\n%s", diff);
-        asm_print(a, 0);
+        asm_print(a, "program");
     }
     g_assert_null(diff);
     g_assert_cmpuint(c->jit.code_used, >, 0);
