@@ -1558,6 +1558,63 @@ static void asm_random_branch(Asm *a, unsigned l)
     asm_b(a, f3s[arnd(a, G_N_ELEMENTS(f3s))], rs1, rs2, l);
 }
 
+typedef struct CallProg {
+    unsigned funcs[8];
+    unsigned nfuncs;
+    unsigned fa, fb;                 /* the alternating indirect call's targets */
+    int32_t jimm;                    /* its JALR's offset */
+    unsigned odd;                    /* 1: its targets are odd before JALR clears bit 0 */
+    bool crosses;                    /* a function runs over a page boundary */
+    bool faults;                     /* a late gadget ends the program with a fault */
+    unsigned loop;                   /* the hot loop's label */
+} CallProg;
+
+/* The first instruction of the loop and of every function: an ADDI whose immediate late
+ * gadgets rewrite. */
+static void asm_patchable(Asm *a)
+{
+    unsigned rd = (unsigned)arnd_range(a, SP, CALL_RD_MAX + 1);
+    int32_t imm = arnd_range(a, -2048, 2048);
+    asm_put(a, addi(rd, rd, imm), 4, "addi x%u,x%u,%d", rd, rd, imm);
+}
+
+/* A gadget that acts in one trip only (a random one, hot by then): a load or store to
+ * unmapped memory (the access fault ends the program), or a store that flips bits of the
+ * immediate of the loop's or a function's first instruction (asm_patchable), invalidating
+ * the blocks of its page, running and chained ones among them. */
+static void asm_late_gadget(Asm *a, CallProg *cp)
+{
+    int trip = arnd_range(a, 1, ITERS - RISCV_JIT_HOT - 8);
+    if (arnd(a, 3) == 0) {
+        asm_put(a, addi(X_TGT, X_COUNT, -trip), 4, "addi x%u,x31,-%d", X_TGT, trip);
+        asm_put(a, sltiu(X_TGT, X_TGT, 1), 4, "seqz x%u,x%u", X_TGT, X_TGT);
+        asm_put(a, slli(X_TGT, X_TGT, 40), 4, "slli x%u,x%u,40", X_TGT, X_TGT);
+        asm_put(a, add(X_TGT, X_TGT, X_BASE), 4, "add x%u,x%u,x30", X_TGT, X_TGT);
+        int32_t off = arnd_range(a, -64, 64) & ~7;
+        if (arnd(a, 2)) {
+            unsigned k = (unsigned)arnd(a, G_N_ELEMENTS(loads)), rd = call_rd(a);
+            asm_put(a, enc_i(off, X_TGT, loads[k].f3, rd, 0x03), 4, "%s x%u,%d(x%u)",
+                    loads[k].name, rd, off, X_TGT);
+        } else {
+            unsigned f3 = (unsigned)arnd(a, 4), rs2 = (unsigned)arnd(a, 32);
+            asm_put(a, enc_s(off, rs2, X_TGT, f3), 4, "%s x%u,%d(x%u)", stores[f3], rs2, off,
+                    X_TGT);
+        }
+        cp->faults = true;
+        return;
+    }
+    unsigned skip = asm_label(a);
+    unsigned target = arnd(a, 3) == 0 ? cp->loop : cp->funcs[arnd(a, (int)cp->nfuncs)];
+    unsigned rv = (unsigned)arnd_range(a, SP, CALL_RD_MAX + 1);
+    asm_put(a, addi(X_TGT, X_COUNT, -trip), 4, "addi x%u,x31,-%d", X_TGT, trip);
+    asm_b(a, 1, X_TGT, ZERO, skip);
+    asm_la(a, X_TGT, target, 0);
+    asm_put(a, enc_i(2, X_TGT, 5, rv, 0x03), 4, "lhu x%u,2(x%u)", rv, X_TGT);
+    asm_put(a, enc_i(0x7f0, rv, 4, rv, 0x13), 4, "xori x%u,x%u,0x7f0", rv, rv);
+    asm_put(a, enc_s(2, rv, X_TGT, 1), 4, "sh x%u,2(x%u)", rv, X_TGT);
+    asm_bind(a, skip);
+}
+
 /* A return to ra in one of its encodings (the odd offset is cleared by JALR). */
 static void asm_ret(Asm *a)
 {
@@ -1578,8 +1635,9 @@ static void asm_ret(Asm *a)
  * or a tail jump (direct or through a register) to a later function; long ones run over page
  * boundaries, with a 4-byte instruction across one now and then. True when f crosses a page
  * boundary. */
-static bool asm_function(Asm *a, const unsigned *funcs, unsigned f, unsigned n, bool long_one)
+static bool asm_function(Asm *a, CallProg *cp, unsigned f, bool long_one)
 {
+    const unsigned *funcs = cp->funcs, n = cp->nfuncs;
     if (long_one || arnd(a, 3) == 0) {
         uint32_t before = long_one ? 4 * (uint32_t)arnd_range(a, 1, 200) + 2 * (uint32_t)arnd(a, 2)
                                    : 2 * (uint32_t)arnd_range(a, 1, 12);
@@ -1588,6 +1646,7 @@ static bool asm_function(Asm *a, const unsigned *funcs, unsigned f, unsigned n, 
     }
     uint32_t start = a->pc;
     asm_bind(a, funcs[f]);
+    asm_patchable(a);
     int items = long_one ? arnd_range(a, 300, 1100) : arnd_range(a, 1, 12);
     for (int i = 0; i < items; i++) {
         int k = arnd(a, 40);
@@ -1595,6 +1654,8 @@ static bool asm_function(Asm *a, const unsigned *funcs, unsigned f, unsigned n, 
             asm_c(a, 0x0001, addi(ZERO, ZERO, 0), "c.nop");
         } else if (k < 4 && !long_one) {
             asm_inner_loop(a);
+        } else if (k < 5 && !long_one) {
+            asm_late_gadget(a, cp);
         } else if (k < 6) {
             unsigned l = asm_label(a);
             asm_random_branch(a, l);
@@ -1619,17 +1680,8 @@ static bool asm_function(Asm *a, const unsigned *funcs, unsigned f, unsigned n, 
     return (start ^ (a->pc - 1)) >> 12 != 0;
 }
 
-typedef struct CallProg {
-    unsigned funcs[8];
-    unsigned nfuncs;
-    unsigned fa, fb;                 /* the alternating indirect call's targets */
-    int32_t jimm;                    /* its JALR's offset */
-    unsigned odd;                    /* 1: its targets are odd before JALR clears bit 0 */
-    bool crosses;                    /* a function runs over a page boundary */
-} CallProg;
-
 /* One item of the hot loop's body (depth: nesting inside a forward branch's range). */
-static void asm_loop_item(Asm *a, const CallProg *cp, int depth)
+static void asm_loop_item(Asm *a, CallProg *cp, int depth)
 {
     unsigned f = cp->funcs[arnd(a, (int)cp->nfuncs)];
     int k = arnd(a, 40);
@@ -1667,6 +1719,8 @@ static void asm_loop_item(Asm *a, const CallProg *cp, int depth)
         }
     } else if (k < 30) {
         asm_inner_loop(a);
+    } else if (k < 31) {
+        asm_late_gadget(a, cp);
     } else if (k < 35 && depth == 0) {
         unsigned l = asm_label(a);
         asm_random_branch(a, l);
@@ -1699,7 +1753,9 @@ static void gen_call_prog(Asm *a, CallProg *cp)
     cp->jimm = jimms[arnd(a, G_N_ELEMENTS(jimms))];
     cp->odd = (unsigned)arnd(a, 2);
     unsigned loop = asm_label(a);
+    cp->loop = loop;
     asm_bind(a, loop);
+    asm_patchable(a);
     for (int n = arnd_range(a, 4, 24); n > 0 && a->pc < MAIN_MAX - 0x100; n--) {
         asm_loop_item(a, cp, 0);
     }
@@ -1710,7 +1766,7 @@ static void gen_call_prog(Asm *a, CallProg *cp)
     a->pc = FUNC_BASE;
     unsigned long_one = (unsigned)arnd(a, (int)cp->nfuncs * 2);
     for (unsigned i = 0; i < cp->nfuncs; i++) {
-        cp->crosses |= asm_function(a, cp->funcs, i, cp->nfuncs, i == long_one);
+        cp->crosses |= asm_function(a, cp, i, i == long_one);
     }
     for (int i = 1; i < 32; i++) {
         a->x[i] = pick_value(a->r);
@@ -1743,7 +1799,7 @@ static void test_calls(void)
     state_init(&a);
     state_init(&b);
     state_init(&k);
-    unsigned compiled = 0, failures = 0, crossing = 0;
+    unsigned compiled = 0, failures = 0, crossing = 0, faults = 0;
     kicks = 0;
     uint64_t insns = 0;
     for (unsigned i = 0; i < NCALLPROGS; i++) {
@@ -1765,8 +1821,9 @@ static void test_calls(void)
         if (!diff && i < NKICKED) {
             diff = run_kicked(image, as->x, &a, &k);
         }
-        /* the generator makes programs that never trap and end in the loop's WFI */
-        if (!diff && (a.mcause != 0 || a.x[X_COUNT] != 0)) {
+        /* the generator makes programs that end in the loop's WFI unless a gadget faults */
+        faults += a.mcause != 0;
+        if (!diff && !cp.faults && (a.mcause != 0 || a.x[X_COUNT] != 0)) {
             diff = g_strdup_printf("  the program trapped (mcause %" PRIu64 ", mepc 0x%"
                                    PRIx64 ")\n", a.mcause, a.mepc);
         }
@@ -1784,8 +1841,8 @@ static void test_calls(void)
         }
     }
     g_test_message("%u call programs: %u compiled to host code, %u with code across pages, "
-                   "%" PRIu64 " instructions each way; %u stops on exit_request", NCALLPROGS,
-                   compiled, crossing, insns, kicks);
+                   "%u ended by a fault, %" PRIu64 " instructions each way; %u stops on "
+                   "exit_request", NCALLPROGS, compiled, crossing, faults, insns, kicks);
     g_assert_cmpuint(failures, ==, 0);
     g_assert_cmpuint(compiled, ==, NCALLPROGS);
     g_assert_cmpuint(crossing, >=, NCALLPROGS / 4);
