@@ -1,7 +1,9 @@
-/* RISC-V JIT back end against the interpreter: random looping programs and targeted cases
- * run once with host code off and once with it on, from identical state, and must end with
- * the same registers, pc, trap CSRs, instret, RAM and device state. Programs run from RAM at
- * 0x80000000 in M-mode; traps land on a WFI at TRAP_VEC, which halts. */
+/* RISC-V JIT back end against the interpreter: random looping programs (straight-line bodies,
+ * and bodies calling functions, through which host code chains) and targeted cases run once
+ * with host code off and once with it on, from identical state, and must end with the same
+ * registers, pc, trap CSRs, instret, RAM and device state; some also run while another thread
+ * sets exit_request. Programs run from RAM at 0x80000000 in M-mode; traps land on a WFI at
+ * TRAP_VEC, which halts. */
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1854,6 +1856,54 @@ static void test_calls(void)
     cache->jit = true;
 }
 
+/* Call programs again with the code arena cut to a little more than RISCV_JIT_BLOCK_MAX: once
+ * a few blocks are compiled, the next translation flushes the cache (all blocks, their chains
+ * and JALR targets gone) in the middle of the hot loop. */
+static void test_small_arena(void)
+{
+    if (!jit_usable()) {
+        return;
+    }
+    const unsigned nprogs = 40;
+    guint32 seed0 = base_seed() + NCALLPROGS;
+    uint8_t *image = g_malloc(RAM_SIZE);
+    State a, b;
+    state_init(&a);
+    state_init(&b);
+    size_t code_size = cache->code_size;
+    uint64_t flushes = 0;
+    for (unsigned i = 0; i < nprogs; i++) {
+        Asm *as = asm_new(seed0 + i);
+        CallProg cp;
+        gen_call_prog(as, &cp);
+        asm_finish(as, image);
+        call_prog_regs(as, &cp);
+        run_image(image, as->x, false, &a);
+        cache->code_size = RISCV_JIT_BLOCK_MAX + (1024u << (i % 5));
+        uint64_t before = cache->nr_flushes;
+        run_image(image, as->x, true, &b);
+        flushes += cache->nr_flushes - before - 1;      /* the reset's flush aside */
+        cache->code_size = code_size;
+        char *diff = state_diff(&a, &b);
+        if (diff) {
+            g_printerr("\nJIT differs from the interpreter (small code arena), call program "
+                       "%u:\n%s", i, diff);
+            char *title = g_strdup_printf("program (seed %" G_GUINT32_FORMAT ")", seed0 + i);
+            asm_print(as, title);
+            g_free(title);
+        }
+        asm_free(as);
+        g_assert_null(diff);
+    }
+    g_test_message("%u call programs with a small code arena: %" PRIu64 " flushes", nprogs,
+                   flushes);
+    g_assert_cmpuint(flushes, >, 0);
+    state_destroy(&a);
+    state_destroy(&b);
+    g_free(image);
+    cache->jit = true;
+}
+
 /* Assembles a targeted program and runs it both ways: the two must agree (the program is
  * printed when they do not) and the JIT must have made host code. */
 static void asm_case_run(Asm *a, Case *c)
@@ -2204,6 +2254,7 @@ int main(int argc, char **argv)
     g_test_add_func("/riscv-jit/self-modifying", test_self_modifying);
     g_test_add_func("/riscv-jit/mmio", test_mmio);
     g_test_add_func("/riscv-jit/calls", test_calls);
+    g_test_add_func("/riscv-jit/small-arena", test_small_arena);
     g_test_add_func("/riscv-jit/chain-invalidate", test_chain_invalidate);
     g_test_add_func("/riscv-jit/jalr-operands", test_jalr_operands);
     g_test_add_func("/riscv-jit/exit-request", test_exit_request);
