@@ -31,8 +31,8 @@ _Static_assert(_Alignof(TBOp) >= 8, "op pointers carry the status in their low 3
 #define MAX_OPS TB_MAX_INSNS
 
 typedef struct Stub {
-    uint32_t jcc;      /* offset of the rel32 of the fast path's jne to this stub */
-    uint32_t resume;   /* offset to continue at after the slow access */
+    uint32_t jcc;      /* offset of the rel32 of the jcc that leads here (TLB miss, taken branch) */
+    uint32_t resume;   /* after a slow access: where the fast path goes on */
     const TBOp *op;
     uint8_t kind;
 } Stub;
