@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include "accel/accel.h"
+#include "accel/tcg/tcg.h"
 #include "target/i386/cpu.h"
 #include "block/block-backend.h"
 #include "hw/core/machine.h"
@@ -66,6 +67,7 @@ typedef enum OptId {
     OPT_BLOCKDEV,
     OPT_NETDEV,
     OPT_NIC,
+    OPT_PERFMAP,
     OPT_OBJECT,
 } OptId;
 
@@ -132,6 +134,8 @@ static const CmdOption cmd_options[] = {
       "socket[,listen=|connect=|mcast=|udp=], stream, dgram ('-netdev help' lists them)" },
     { "nic", OPT_NIC, "[TYPE][,model=M][,mac=MAC][,...]",
       "a NIC on a new back end (-netdev TYPE options); none for no NIC" },
+    { "perfmap", OPT_PERFMAP, NULL,
+      "write /tmp/perf-PID.map naming the JIT's host code, for perf (as in QEMU 8.1 and later)" },
     { "object", OPT_OBJECT, "filter-dump,id=ID,netdev=NETDEV,file=FILE[,maxlen=N]",
       "create an object: filter-dump writes a netdev's traffic to a pcap file" },
     { NULL, OPT_HELP, NULL, NULL },
@@ -493,6 +497,9 @@ static bool handle_option(Config *cfg, const CmdOption *o, const char *arg, Erro
         return monitor_add_option(o->name, arg, errp);
     case OPT_PAUSED:
         cfg->paused = true;
+        return true;
+    case OPT_PERFMAP:
+        tcg_perfmap_enable();
         return true;
     case OPT_NO_REBOOT:
         cfg->no_reboot = true;

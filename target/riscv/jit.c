@@ -748,6 +748,9 @@ static void *jit_run(Jit *j, const TBOp *ops, const uint8_t *kinds, unsigned n, 
     }
     j->cache->code_used += (j->len + 15) & ~(size_t)15;
     *entry = j->buf + body;
+    if (tcg_perfmap_enabled()) {
+        tcg_perfmap_add(j->buf, j->len, "riscv", j->tb->pc + ops[0].pc_off);
+    }
     return j->buf;
 }
 

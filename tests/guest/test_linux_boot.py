@@ -6,6 +6,7 @@ Timeouts are generous: the interpreter is young.
 
 import hashlib
 import os
+import re
 import time
 
 import testlib
@@ -77,3 +78,25 @@ def test_guest_md5_with_and_without_jit():
         want = hashlib.md5(f.read()).hexdigest()
     assert guest_md5_of_busybox(None) == want
     assert guest_md5_of_busybox(dict(os.environ, VESSEL_JIT="off")) == want
+
+
+def test_perfmap_names_jit_code():
+    """-perfmap: /tmp/perf-PID.map lists the JIT's host code as perf expects it."""
+    if testlib.emulator() != testlib.VESSEL:
+        raise testlib.unittest.SkipTest("-perfmap is Vessel's (QEMU 7.2 has none)")
+    testlib.require_riscv_linux()
+    with Vm(testlib.riscv_linux_args("vessel.test=poweroff", extra=["-perfmap"])) as vm:
+        vm.expect(testlib.BOOT_MARKER, BOOT_TIMEOUT)
+        assert vm.wait(60) == 0
+        path = "/tmp/perf-%d.map" % vm.pid
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    assert len(lines) > 100, "only %d lines in %s" % (len(lines), path)
+    for line in lines:
+        m = re.fullmatch(r"([0-9a-f]+) ([0-9a-f]+) riscv-0x([0-9a-f]+)", line)
+        assert m, "bad perf map line %r" % line
+        assert int(m.group(1), 16) and int(m.group(2), 16), line

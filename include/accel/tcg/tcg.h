@@ -148,6 +148,10 @@ bool tcg_jit_wanted(void);
 /* Gives the cache size bytes of executable memory for host code; false when the host
  * refuses it (the interpreter then runs alone). */
 bool tb_code_init(TBCache *c, size_t size);
+/* -perfmap (accel/tcg/perfmap.c): JIT back ends name each piece of host code they emit. */
+void tcg_perfmap_enable(void);
+bool tcg_perfmap_enabled(void);
+void tcg_perfmap_add(const void *start, size_t size, const char *arch, uint64_t guest_pc);
 /* Where the next host code goes and how many bytes fit there. */
 static inline uint8_t *tb_code_ptr(TBCache *c, size_t *room)
 {
