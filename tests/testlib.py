@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -69,6 +70,13 @@ def riscv_linux_args(append="", memory="256", smp=1, extra=()):
     if smp != 1:
         args += ["-smp", str(smp)]
     return args + list(extra)
+
+
+def tempdir(prefix):
+    """A fresh directory, removed with everything in it when the test process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 _live_vms = set()

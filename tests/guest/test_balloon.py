@@ -8,7 +8,6 @@ The emulator is build/vessel, or $VESSEL_TEST_EMULATOR (qemu-system-riscv64 chec
 import os
 import re
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -31,7 +30,7 @@ class Guest:
 
     def __init__(self, device_opts=""):
         testlib.require_riscv_linux()
-        self.dir = tempfile.mkdtemp(prefix="vessel-balloon-")
+        self.dir = testlib.tempdir("vessel-balloon-")
         sock = os.path.join(self.dir, "qmp.sock")
         extra = ["-device", "virtio-balloon-device,id=balloon0" + device_opts,
                  "-qmp", "unix:%s,server=on,wait=off" % sock]
@@ -176,7 +175,7 @@ def test_balloon_inflate_deflate_stats_events():
 def test_balloon_errors():
     """Without a balloon: QEMU's DeviceNotActive; bad targets refused."""
     testlib.require_emulator()
-    d = tempfile.mkdtemp(prefix="vessel-balloon-")
+    d = testlib.tempdir("vessel-balloon-")
     sock = os.path.join(d, "qmp.sock")
     args = ["-M", "virt", "-m", "64", "-display", "none", "-serial", "null", "-S",
             "-bios", "none", "-qmp", "unix:%s,server=on,wait=off" % sock]

@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import struct
-import tempfile
 import time
 
 import testlib
@@ -179,7 +178,7 @@ class VmQmp:
 
     def __init__(self, extra=(), paused=True, payload=True, qmp=True):
         binary = testlib.require_emulator()
-        self.dir = tempfile.mkdtemp(prefix="vessel-mon-")
+        self.dir = testlib.tempdir("vessel-mon-")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         args = ["-M", "virt", "-m", "64", "-display", "none", "-serial", "null"]
         if payload:

@@ -5,7 +5,6 @@ monitor on the -nographic console (Ctrl-a c) and on piped stdio.
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -18,7 +17,7 @@ TIMEOUT = 120
 
 def hmp_vm(extra=(), paused=True):
     """A VM with QMP plus an HMP unix socket; returns (VmQmp, hmp socket path)."""
-    path = os.path.join(tempfile.mkdtemp(prefix="vessel-mon-"), "hmp.sock")
+    path = os.path.join(testlib.tempdir("vessel-mon-"), "hmp.sock")
     v = VmQmp(extra=["-monitor", "unix:%s,server=on,wait=off" % path] + list(extra),
               paused=paused)
     return v, path
@@ -144,7 +143,7 @@ def test_line_editing_and_history():
 
 def test_monitor_on_nographic_console():
     binary = testlib.require_emulator()
-    bios = os.path.join(tempfile.mkdtemp(prefix="vessel-mon-"), "wfi.bin")
+    bios = os.path.join(testlib.tempdir("vessel-mon-"), "wfi.bin")
     with open(bios, "wb") as f:
         f.write(WFI_LOOP)
     with testlib.Vm(["-M", "virt", "-m", "64", "-nographic", "-bios", bios], binary=binary) as vm:

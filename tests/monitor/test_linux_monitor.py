@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -74,7 +73,7 @@ def test_socat_script_pauses_inspects_balloons_and_powers_down_linux():
     testlib.require_riscv_linux()
     if not shutil.which("socat"):
         raise testlib.Skip("socat is not installed")
-    path = os.path.join(tempfile.mkdtemp(prefix="vessel-mon-"), "qmp.sock")
+    path = os.path.join(testlib.tempdir("vessel-mon-"), "qmp.sock")
     dump = os.path.join(os.path.dirname(path), "pc.bin")
     args = testlib.riscv_linux_args("", extra=[
         "-qmp", "unix:%s,server=on,wait=off" % path,
