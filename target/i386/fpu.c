@@ -1153,8 +1153,14 @@ static bool fprem(Fpu *F, unsigned i, F80 a, U u)
         } else if (u.k == K_INF || v.k == K_ZERO) {
             F->exc |= FE_IE;
             st_set(F, 0, f80_indefinite);
-        } else if (u.k == K_FIN) {
-            st_set(F, 0, canonical(a));   /* by infinity: a, a pseudo-denormal made normal */
+        } else {
+            /* a zero or finite a by infinity: a (a pseudo-denormal made normal), quotient 0 */
+            if (u.k == K_FIN) {
+                st_set(F, 0, canonical(a));
+            }
+            F->c1 = false;
+            env->fx.fsw &= ~(FS_C0 | FS_C2 | FS_C3);
+            return true;
         }
         env->fx.fsw &= ~FS_C2;   /* C0 and C3 stay as they were */
         return true;

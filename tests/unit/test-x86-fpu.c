@@ -74,6 +74,14 @@ static const uint8_t nan_prog[] = {
     0xd9, 0xf8, 0xdf, 0xe0, 0xf4,
 };
 
+/* zero by infinity: fninit; fld qword [0x3008]; fld qword [0x3000]; fcom st(1);
+ * fstp st(0); fldz; fprem; fnstsw ax; fstp qword [0x3010]; hlt */
+static const uint8_t zero_by_inf_prog[] = {
+    0xdb, 0xe3, 0xdd, 0x04, 0x25, 0x08, 0x30, 0x00, 0x00, 0xdd, 0x04, 0x25,
+    0x00, 0x30, 0x00, 0x00, 0xd8, 0xd1, 0xdd, 0xd8, 0xd9, 0xee, 0xd9, 0xf8,
+    0xdf, 0xe0, 0xdd, 0x1c, 0x25, 0x10, 0x30, 0x00, 0x00, 0xf4,
+};
+
 static void run(void)
 {
     tb_flush(&tcg_vcpu(cs)->cache);
@@ -233,6 +241,18 @@ static void test_nan_cases(void)
     g_assert_cmphex(env->regs[R_EAX] & 0x4500, ==, 0x4100);
 }
 
+/* FPREM of zero by infinity is zero with quotient 0: C0, C1, C2 and C3 clear, whatever an
+ * unordered FCOM left there (as the host CPU does; found by the differential harness). */
+static void test_zero_by_inf(void)
+{
+    start(zero_by_inf_prog, sizeof(zero_by_inf_prog));
+    put64(DATA, 0x7ff8000000000000ull);
+    put64(DATA + 8, 0x7ff0000000000000ull);
+    run();
+    g_assert_cmphex(env->regs[R_EAX] & 0x4700, ==, 0);
+    g_assert_cmphex(get64(DATA + 0x10), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -259,5 +279,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/fpu/fixes", test_fixes);
     g_test_add_func("/x86/fpu/stack-cases", test_stack_cases);
     g_test_add_func("/x86/fpu/nan-cases", test_nan_cases);
+    g_test_add_func("/x86/fpu/fprem-zero-by-inf", test_zero_by_inf);
     return g_test_run();
 }
