@@ -1,7 +1,8 @@
 """Differential test of the x86 interpreter against the host CPU: thousands of generated ring-3
 instruction sequences (tests/guest/x86/diff/gen.py) run in the bare-metal harness under
 -accel kvm (natively: the oracle) and under -accel tcg; every result must match except what the
-SDM leaves undefined. VESSEL_DIFF_SEED=<n> reproduces a run, VESSEL_DIFF_COUNT sets its size."""
+SDM leaves undefined. VESSEL_DIFF_SEED=<n> reproduces a run (default: a fixed seed, so make check
+is reproducible; VESSEL_DIFF_SEED=random explores), VESSEL_DIFF_COUNT sets its size."""
 
 import json
 import os
@@ -21,6 +22,7 @@ import gen  # noqa: E402
 HARNESS = os.path.join(testlib.ROOT, "build", "tests", "guest", "x86", "diff", "diff.elf")
 KVM_GET_API_VERSION = 0xAE00
 MAX_REPORTED = 8
+DEFAULT_SEED = 20261122
 
 
 def require_kvm():
@@ -158,7 +160,10 @@ def describe(seed, index, case, diffs):
 def test_tcg_matches_host_cpu():
     require_kvm()
     testlib.require_file(HARNESS, "run make")
-    seed = int(os.environ.get("VESSEL_DIFF_SEED") or random.randrange(1 << 32))
+    # A fixed seed by default keeps `make check` reproducible; VESSEL_DIFF_SEED=random
+    # explores (do that, with a larger VESSEL_DIFF_COUNT, after touching the x86 interpreter).
+    seed_env = os.environ.get("VESSEL_DIFF_SEED") or str(DEFAULT_SEED)
+    seed = random.randrange(1 << 32) if seed_env == "random" else int(seed_env)
     count = int(os.environ.get("VESSEL_DIFF_COUNT") or 3000)
     print("x86 diff: seed %d, %d cases (VESSEL_DIFF_SEED=%d to reproduce)" % (seed, count, seed))
     cases = gen.generate(seed, count)
